@@ -1,0 +1,51 @@
+// Activities of the flywheel run. Each is idempotent: a retry rewrites the same row
+// with the same values, never adds one.
+import type { Db } from '../db/client';
+import type { FlywheelRunInput, RunProgress, RunStage, TraceSnapshot } from '../core/runs/run-stage';
+
+type TerminalStatus = 'completed' | 'cancelled' | 'failed';
+
+export function createFlywheelRunActivities(db: Db) {
+  return {
+    async recordRunStage({ runId, stage }: { runId: string; stage: RunStage }): Promise<void> {
+      await db.flywheelRun.update({ where: { id: runId }, data: { stage } });
+    },
+
+    /** Counts the period's traces per release and stores the count on the run. */
+    async snapshotPeriodTraces(input: FlywheelRunInput): Promise<TraceSnapshot> {
+      const where = {
+        projectId: input.projectId,
+        timestamp: { gte: new Date(input.periodStart), lt: new Date(input.periodEnd) },
+      };
+      const [grouped, sessions, releases] = await Promise.all([
+        db.trace.groupBy({ by: ['releaseId'], where, _count: { _all: true } }),
+        db.trace.groupBy({ by: ['releaseId', 'sessionId'], where }),
+        db.release.findMany({ where: { projectId: input.projectId }, select: { id: true, name: true } }),
+      ]);
+      const releaseName = new Map(releases.map((r) => [r.id, r.name]));
+      const sessionsByRelease = new Map<string | null, number>();
+      for (const row of sessions) sessionsByRelease.set(row.releaseId, (sessionsByRelease.get(row.releaseId) ?? 0) + 1);
+      const byRelease = grouped
+        .map((row) => ({
+          releaseName: row.releaseId ? (releaseName.get(row.releaseId) ?? null) : null,
+          traces: row._count._all,
+          sessions: sessionsByRelease.get(row.releaseId) ?? 0,
+        }))
+        .sort((a, b) => (a.releaseName ?? '').localeCompare(b.releaseName ?? ''));
+      const snapshot: TraceSnapshot = {
+        traceCount: byRelease.reduce((sum, r) => sum + r.traces, 0),
+        sessionCount: new Set(sessions.map((s) => s.sessionId)).size,
+        byRelease,
+      };
+      await db.flywheelRun.update({ where: { id: input.runId }, data: { traceCount: snapshot.traceCount } });
+      return snapshot;
+    },
+
+    async finishRun({ runId, status, summary, failureCause }: { runId: string; status: TerminalStatus; summary: RunProgress; failureCause: string | null }): Promise<void> {
+      await db.flywheelRun.update({
+        where: { id: runId },
+        data: { status, stage: summary.stage, summary: JSON.parse(JSON.stringify(summary)), failureCause, finishedAt: new Date() },
+      });
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import DataLoader from 'dataloader';
+import type { Db } from '../db/client';
+import type { Principal } from '../services/api-keys';
+import type { TemporalDeps } from '../services/flywheel-runs';
+
+export interface ApiDeps {
+  db: Db;
+  temporal: TemporalDeps;
+}
+
+export interface ApiContext extends ApiDeps {
+  principal: Principal;
+  loaders: ReturnType<typeof createLoaders>;
+}
+
+/** One set per request, so a list that resolves a relation costs one query, not one per row. */
+export function createLoaders(db: Db) {
+  return {
+    projectById: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await db.project.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? new Error(`project ${id} not found`));
+    }),
+  };
+}

@@ -1,0 +1,38 @@
+// The stages of a flywheel run, in order. Shared by the workflow (its stage query),
+// the activities (the run row) and the API.
+export const RUN_STAGES = ['starting', 'snapshotting_traces', 'finishing', 'completed', 'cancelled', 'failed'] as const;
+export type RunStage = (typeof RUN_STAGES)[number];
+
+export interface FlywheelRunInput {
+  runId: string;
+  projectId: string;
+  /** ISO 8601 instants; the run looks at traces with periodStart <= timestamp < periodEnd. */
+  periodStart: string;
+  periodEnd: string;
+}
+
+export interface ReleaseTraceCount {
+  releaseName: string | null;
+  traces: number;
+  sessions: number;
+}
+
+export interface TraceSnapshot {
+  traceCount: number;
+  sessionCount: number;
+  byRelease: ReleaseTraceCount[];
+}
+
+export interface RunProgress {
+  stage: RunStage;
+  cancelRequested: boolean;
+  cancelReason: string | null;
+  snapshot: TraceSnapshot | null;
+}
+
+/** The calendar month before `now`, in UTC: the default period of a monthly run. */
+export function previousMonthPeriod(now: Date): { periodStart: string; periodEnd: string } {
+  const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return { periodStart: start.toISOString(), periodEnd: end.toISOString() };
+}

@@ -1,0 +1,74 @@
+// One Temporal dev server and one PostgreSQL server for the whole test run (several
+// servers started at once by parallel files fail with connection resets). Each test
+// file then makes its own database on that server and its own task queue.
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../db/embedded-postgres';
+import { findTemporalBinary, startTemporalDevServer } from '../temporal/dev-server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    postgresAdminUrl: string;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'flywheel-test-'));
+  const stops: (() => Promise<void>)[] = [];
+
+  // PostgreSQL: TEST_DATABASE_URL, else the machine's server on 5432, else an embedded one.
+  let adminUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  if (!(await reachable(adminUrl))) {
+    if (process.env.TEST_DATABASE_URL) throw new Error(`TEST_DATABASE_URL ${adminUrl} is not reachable`);
+    const embedded = await startEmbeddedPostgres(path.join(scratch, 'pg'), await freePort(), (line) => console.log(line));
+    stops.push(embedded.stop);
+    adminUrl = embedded.url;
+  }
+
+  // Temporal: TEST_TEMPORAL_ADDRESS, else a dev server from the real CLI binary.
+  let temporalAddress = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!temporalAddress) {
+    const binary = findTemporalBinary();
+    if (!binary) throw new Error('No `temporal` binary found: run `npm test` (it builds one) or set TEMPORAL_CLI_PATH');
+    const server = await startTemporalDevServer({ binary, dbFile: path.join(scratch, 'temporal.sqlite'), port: await freePort() });
+    stops.push(server.stop);
+    temporalAddress = server.address;
+  }
+
+  project.provide('temporalAddress', temporalAddress);
+  project.provide('postgresAdminUrl', adminUrl);
+
+  return async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await rm(scratch, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,53 @@
+// Connects a test file to the shared dev server with its own task queue and a worker
+// that runs the real workflows and activities against the file's own database.
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { Db } from '../../db/client';
+import { WORKFLOWS_PATH, createFlywheelWorker } from '../../worker';
+
+let runtimeInstalled = false;
+
+export interface TestTemporal {
+  client: Client;
+  taskQueue: string;
+  workerConnection: NativeConnection;
+  /** Starts a worker for this file's task queue; returns a function that stops it. */
+  startWorker(): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+export async function connectTestTemporal(db: Db): Promise<TestTemporal> {
+  if (!runtimeInstalled) {
+    // Runtime.install may run once per process; keep the worker quiet in test output.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const address = inject('temporalAddress');
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const workerConnection = await NativeConnection.connect({ address });
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return {
+    client,
+    taskQueue,
+    workerConnection,
+    async startWorker() {
+      const worker = await createFlywheelWorker({ connection: workerConnection, namespace: 'default', taskQueue, db, workflowBundle });
+      const running = worker.run();
+      return {
+        worker,
+        stop: async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running;
+        },
+      };
+    },
+    async close() {
+      await workerConnection.close();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// The monthly flywheel run: orchestration only. Every side effect is an activity.
+import { ApplicationFailure, CancellationScope, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { FlywheelActivities } from '../activities';
+import type { FlywheelRunInput, RunProgress, RunStage } from '../core/runs/run-stage';
+
+export const cancelRunSignal = defineSignal<[reason?: string]>('cancelRun');
+export const progressQuery = defineQuery<RunProgress>('progress');
+
+const { recordRunStage, snapshotPeriodTraces, finishRun } = proxyActivities<FlywheelActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress> {
+  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null };
+  const work = new CancellationScope();
+
+  setHandler(progressQuery, () => progress);
+  setHandler(cancelRunSignal, (reason) => {
+    if (progress.cancelRequested) return;
+    progress.cancelRequested = true;
+    progress.cancelReason = reason ?? 'cancelled by request';
+    work.cancel();
+  });
+
+  const enterStage = async (stage: RunStage) => {
+    progress.stage = stage;
+    await recordRunStage({ runId: input.runId, stage });
+  };
+
+  try {
+    await work.run(async () => {
+      await enterStage('snapshotting_traces');
+      progress.snapshot = await snapshotPeriodTraces(input);
+      await enterStage('finishing');
+    });
+  } catch (error) {
+    if (!isCancellation(error)) {
+      const cause = error instanceof Error ? error.message : String(error);
+      progress.stage = 'failed';
+      await finishRun({ runId: input.runId, status: 'failed', summary: progress, failureCause: cause });
+      throw ApplicationFailure.nonRetryable(`flywheel run failed: ${cause}`, 'FlywheelRunFailed');
+    }
+  }
+
+  // Cancellation is clean: the run row says so and why, and the workflow completes normally.
+  progress.stage = progress.cancelRequested ? 'cancelled' : 'completed';
+  await CancellationScope.nonCancellable(() =>
+    finishRun({
+      runId: input.runId,
+      status: progress.cancelRequested ? 'cancelled' : 'completed',
+      summary: progress,
+      failureCause: progress.cancelRequested ? progress.cancelReason : null,
+    }),
+  );
+  return progress;
+}

@@ -1,0 +1,1 @@
+export { flywheelRun, cancelRunSignal, progressQuery } from './flywheel-run';
