@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 has a "module" field but no "exports": vite would load index.mjs for our
+    // code while graphql-yoga gets index.js from Node, and `instanceof GraphQLError` breaks.
+    // Node (and so the real service) always loads index.js; make the tests do the same.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // The Temporal native bridge crashes under worker threads: one process per file.

@@ -63,6 +63,9 @@ function readCharColumnsAsText(adapter: object): void {
 // adapter-pg 7.10.1 drops the shadow database before closing its own pool on it, so
 // Postgres refuses the drop ("being accessed by other users"); close first, then drop.
 class ShadowSafePrismaPg extends PrismaPg {
+  /** Every adapter handed to the engine; freeing the engine does not close their pools. */
+  readonly opened: { dispose(): Promise<void> }[] = [];
+
   constructor(private readonly poolConfig: PoolConfig) {
     super(poolConfig);
   }
@@ -70,6 +73,7 @@ class ShadowSafePrismaPg extends PrismaPg {
   override async connect() {
     const adapter = await super.connect();
     readCharColumnsAsText(adapter);
+    this.opened.push(adapter);
     return adapter;
   }
 
@@ -90,17 +94,25 @@ class ShadowSafePrismaPg extends PrismaPg {
 
 export interface SchemaEngineHandle {
   engine: SchemaEngineType;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export async function openSchemaEngine(databaseUrl: string): Promise<SchemaEngineHandle> {
   const bg = await loadEngineModule();
   // Host/user/database fields rather than a connection string: with a string, the
   // adapter ignores the shadow database name the engine asks for.
-  const adapter = bindMigrationAwareSqlAdapterFactory(new ShadowSafePrismaPg(pgConfigFromUrl(databaseUrl)));
-  const logs: string[] = [];
-  const engine = await bg.SchemaEngine.new({ datamodels: undefined }, (line: string) => logs.push(line), adapter);
-  return { engine, close: () => engine.free() };
+  const factory = new ShadowSafePrismaPg(pgConfigFromUrl(databaseUrl));
+  const adapter = bindMigrationAwareSqlAdapterFactory(factory);
+  const engine = await bg.SchemaEngine.new({ datamodels: undefined }, () => {}, adapter);
+  return {
+    engine,
+    // Closing the pools releases the engine's advisory migration lock at once; left
+    // open, the next engine waits for it to time out.
+    close: async () => {
+      engine.free();
+      await Promise.all(factory.opened.map((a) => a.dispose().catch(() => {})));
+    },
+  };
 }
 
 export async function readSchemaFiles(schemaPath = SCHEMA_PATH) {
@@ -141,7 +153,7 @@ export async function applyMigrations(databaseUrl: string, dir = MIGRATIONS_DIR)
     const result = await handle.engine.applyMigrations({ migrationsList: await readMigrationsList(dir), filters: NO_FILTER });
     return result.appliedMigrationNames;
   } finally {
-    handle.close();
+    await handle.close();
   }
 }
 
@@ -160,11 +172,29 @@ export async function diffMigrationsToSchema(databaseUrl: string, dir = MIGRATIO
     });
     return normalizeEmptyDiff(result.stdout ?? '');
   } finally {
-    handle.close();
+    await handle.close();
   }
 }
 
 function normalizeEmptyDiff(sql: string): string {
   const meaningful = sql.split('\n').filter((line) => line.trim() !== '' && !line.trim().startsWith('--'));
   return meaningful.length === 0 ? '' : sql;
+}
+
+/** SQL that takes the live database to what schema.prisma describes ('' when they match). */
+export async function diffDatabaseToSchema(databaseUrl: string, schemaPath = SCHEMA_PATH): Promise<string> {
+  const handle = await openSchemaEngine(databaseUrl);
+  try {
+    const result = await handle.engine.diff({
+      // "schemaDatasource": the database the engine is connected to, through the adapter.
+      from: { tag: 'schemaDatasource', files: await readSchemaFiles(schemaPath), configDir: PROJECT_ROOT },
+      to: { tag: 'schemaDatamodel', files: await readSchemaFiles(schemaPath) },
+      script: true,
+      exitCode: null,
+      filters: NO_FILTER,
+    });
+    return normalizeEmptyDiff(result.stdout ?? '');
+  } finally {
+    await handle.close();
+  }
 }
