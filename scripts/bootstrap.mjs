@@ -29,8 +29,10 @@ const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
 function ensurePackages() {
   const marker = path.join(root, 'node_modules', '.package-lock.json');
   if (existsSync(marker) && mtime(marker) >= mtime(path.join(root, 'package-lock.json'))) return;
-  say('Installing npm packages (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error']);
+  // `npm install` rather than `npm ci`: npm 11 leaves some optional platform packages
+  // (@swc/core-*) out of the lock file and then refuses `npm ci` on it.
+  say('Installing npm packages (npm install, from package-lock.json)');
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error']);
 }
 
 function ensurePrismaClient() {
