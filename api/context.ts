@@ -21,5 +21,11 @@ export function createLoaders(db: Db) {
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? new Error(`project ${id} not found`));
     }),
+    signalsByTraceId: new DataLoader(async (traceIds: readonly string[]) => {
+      const rows = await db.traceSignal.findMany({ where: { traceId: { in: [...traceIds] } }, orderBy: { kind: 'asc' } });
+      const byTrace = new Map<string, typeof rows>();
+      for (const row of rows) byTrace.set(row.traceId, [...(byTrace.get(row.traceId) ?? []), row]);
+      return traceIds.map((id) => byTrace.get(id) ?? []);
+    }),
   };
 }

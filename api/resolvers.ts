@@ -6,11 +6,25 @@ import { authorize } from '../services/authorization';
 import { badInput, notFound } from '../services/errors';
 import { cancelFlywheelRun, getFlywheelRun, queryRunProgress, startFlywheelRun, workflowStatus } from '../services/flywheel-runs';
 import { listFlywheelRuns } from '../services/flywheel-run-list';
-import { createProject, getProject, listProjects } from '../services/projects';
+import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
+import { createProject, getProject, listProjects, requireProject } from '../services/projects';
+import { listReleases, listTraces, recordFeedback, sliceDistribution, type TraceFilter } from '../services/traces';
 import type { ApiContext } from './context';
 
 type Args<T> = T;
 interface RunRow { id: string; projectId: string; workflowId: string }
+interface TraceRow {
+  id: string;
+  release: { name: string } | null;
+  thumb: string | null;
+  rating: number | null;
+  feedbackComment: string | null;
+  regenerated: boolean;
+  copied: boolean;
+  escalated: boolean;
+  abandoned: boolean;
+}
+const MAX_GRAPHQL_TRACES = 1000;
 
 const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
@@ -31,6 +45,12 @@ const DateTimeScalar = new GraphQLScalarType({
 
 const JsonScalar = new GraphQLScalarType({ name: 'JSON', serialize: (value) => value });
 
+/** GraphQL gives absent optional inputs as null; the feedback schema treats absent as "unchanged". */
+function stripNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, stripNulls(v)]));
+}
+
 export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
@@ -42,6 +62,11 @@ export const resolvers = {
     },
     project: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => getProject(ctx.db, ctx.principal, args.id),
     flywheelRun: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => getFlywheelRun(ctx.db, ctx.principal, args.id),
+    traces: (_: unknown, args: Args<{ projectId: string; filter?: TraceFilter; first?: number; after?: string }>, ctx: ApiContext) =>
+      listTraces(ctx.db, ctx.principal, args.projectId, args.filter, args.first, args.after),
+    sliceDistribution: (_: unknown, args: Args<{ projectId: string; since?: string; until?: string }>, ctx: ApiContext) =>
+      sliceDistribution(ctx.db, ctx.principal, args.projectId, args.since, args.until),
+    releases: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => listReleases(ctx.db, ctx.principal, args.projectId),
   },
   Mutation: {
     createProject: (_: unknown, args: Args<{ name: string }>, ctx: ApiContext) => createProject(ctx.db, ctx.principal, args.name),
@@ -63,6 +88,19 @@ export const resolvers = {
       startFlywheelRun(ctx.db, ctx.temporal, ctx.principal, args),
     cancelFlywheelRun: (_: unknown, args: Args<{ id: string; reason?: string }>, ctx: ApiContext) =>
       cancelFlywheelRun(ctx.db, ctx.temporal, ctx.principal, args.id, args.reason),
+    ingestTraces: async (_: unknown, args: Args<{ projectId: string; traces: unknown[] }>, ctx: ApiContext) => {
+      await requireProject(ctx.db, ctx.principal, args.projectId, 'ingest');
+      if (args.traces.length > MAX_GRAPHQL_TRACES) throw badInput(`at most ${MAX_GRAPHQL_TRACES} traces per call; use POST /v1/traces for more`);
+      return ingestParsedTraces(ctx.db, args.projectId, validateTraceItems(args.traces));
+    },
+    recordFeedback: (_: unknown, args: Args<{ projectId: string; feedback: unknown }>, ctx: ApiContext) =>
+      recordFeedback(ctx.db, ctx.principal, args.projectId, stripNulls(args.feedback)),
+  },
+  Trace: {
+    release: (trace: TraceRow) => trace.release?.name ?? null,
+    feedback: (trace: TraceRow) => ({ thumb: trace.thumb, rating: trace.rating, comment: trace.feedbackComment }),
+    events: (trace: TraceRow) => ({ regenerated: trace.regenerated, copied: trace.copied, escalated: trace.escalated, abandoned: trace.abandoned }),
+    signals: (trace: TraceRow, _: unknown, ctx: ApiContext) => ctx.loaders.signalsByTraceId.load(trace.id),
   },
   Project: {
     flywheelRuns: (project: { id: string }, args: Args<{ first?: number; after?: string }>, ctx: ApiContext) =>

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { authenticate } from '../services/api-keys';
+import { handleTraceIngest } from './ingest-route';
 import { createLoaders, type ApiContext, type ApiDeps } from './context';
 import { resolvers } from './resolvers';
 
@@ -40,6 +41,10 @@ export function createApiServer(deps: ApiDeps): Server {
     if (url.pathname === '/healthz') {
       const health = await checkHealth(deps);
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(health));
+      return;
+    }
+    if (url.pathname === '/v1/traces') {
+      await handleTraceIngest(deps.db, req, res, url);
       return;
     }
     if (url.pathname === '/graphql') {
