@@ -1,6 +1,7 @@
 // `flywheel <command>`: the service's command line.
 import { Command } from 'commander';
 import { loadConfig } from '../config';
+import { formatIngestSummary, ingestFile } from './ingest';
 import { startService } from './services';
 
 const log = (line: string) => console.log(`[flywheel] ${line}`);
@@ -30,6 +31,20 @@ program
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
+  });
+
+program
+  .command('ingest')
+  .description('send an NDJSON trace file (gzip if it ends in .gz) to POST /v1/traces, with a progress bar')
+  .argument('<file>', 'NDJSON file, one trace per line')
+  .option('-p, --project <id>', 'project id (not needed with a project-scoped key)')
+  .option('-u, --url <url>', 'service base URL', process.env.FLYWHEEL_URL ?? 'http://127.0.0.1:4000')
+  .option('-k, --key <key>', 'ingest or admin API key (default: FLYWHEEL_API_KEY, then .data/admin.key)')
+  .option('--gzip', 'the file is gzip-compressed (default: when it ends in .gz)')
+  .action(async (file: string, options: { project?: string; url: string; key?: string; gzip?: boolean }) => {
+    const summary = await ingestFile(file, { ...options, dataDir: loadConfig().FLYWHEEL_DATA_DIR });
+    console.log(formatIngestSummary(summary));
+    if (summary.rejected > 0) process.exitCode = 2;
   });
 
 program.parseAsync().catch((error: Error) => {

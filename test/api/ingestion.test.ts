@@ -1,4 +1,8 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { formatIngestSummary, ingestFile } from '../../cli/ingest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import { startTestApi, type TestApi } from '../helpers/api';
@@ -23,13 +27,13 @@ describe('trace ingestion (POST /v1/traces and GraphQL)', () => {
   let projectId: string;
   let ingestKey: string;
 
-  const post = (body: string | Buffer, opts: { key?: string | null; projectId?: string | null; headers?: Record<string, string> } = {}) => {
+  const post = (body: string | Uint8Array, opts: { key?: string | null; projectId?: string | null; headers?: Record<string, string> } = {}) => {
     const key = opts.key === undefined ? ingestKey : opts.key;
     const pid = opts.projectId === undefined ? projectId : opts.projectId;
     return fetch(`${api.baseUrl}/v1/traces${pid ? `?projectId=${pid}` : ''}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-ndjson', ...(key ? { authorization: `Bearer ${key}` } : {}), ...opts.headers },
-      body,
+      body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
     });
   };
 
@@ -228,5 +232,15 @@ describe('trace ingestion (POST /v1/traces and GraphQL)', () => {
       { name: 'v2', traceCount: 1 },
       { name: 'v3', traceCount: 1 },
     ]);
+  });
+
+  it('ingests a gzip file through the CLI path and prints the same summary', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cli-ingest-'));
+    const file = path.join(dir, 'traces.ndjson.gz');
+    await writeFile(file, gzipSync(ndjson([trace('cli1', { sessionId: 'cli' }), '{"oops"', trace('cli2', { sessionId: 'cli', turn: 2 })])));
+    const summary = await ingestFile(file, { project: projectId, url: api.baseUrl, key: ingestKey, dataDir: dir });
+    expect(summary).toMatchObject({ received: 3, accepted: 2, rejected: 1 });
+    expect(formatIngestSummary(summary)).toMatch(/accepted 2 .*rejected 1\n  line 2: invalid JSON/);
+    await expect(ingestFile(file, { project: projectId, url: api.baseUrl, key: 'efw_bad', dataDir: dir })).rejects.toThrow(/401 UNAUTHENTICATED/);
   });
 });

@@ -1,0 +1,73 @@
+// `flywheel ingest FILE`: streams an NDJSON file (gzip when it ends in .gz) to the
+// service's POST /v1/traces with a progress bar, then prints the summary.
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { SingleBar, Presets } from 'cli-progress';
+
+export interface IngestCliOptions {
+  project?: string;
+  url: string;
+  key?: string;
+  gzip?: boolean;
+  dataDir: string;
+}
+
+interface Summary {
+  received: number;
+  accepted: number;
+  updated: number;
+  duplicates: number;
+  rejected: number;
+  errors: { line: number; reason: string }[];
+  errorsTruncated: boolean;
+}
+
+async function resolveKey(options: IngestCliOptions): Promise<string> {
+  const key = options.key ?? process.env.FLYWHEEL_API_KEY ?? (await readFile(path.join(options.dataDir, 'admin.key'), 'utf8').then((s) => s.trim(), () => undefined));
+  if (!key) throw new Error('no API key: pass --key, set FLYWHEEL_API_KEY, or run `npm start` once (it keeps the embedded admin key in .data/admin.key)');
+  return key;
+}
+
+export function formatIngestSummary(summary: Summary): string {
+  const lines = [
+    `received ${summary.received}  accepted ${summary.accepted}  updated ${summary.updated}  duplicates ${summary.duplicates}  rejected ${summary.rejected}`,
+    ...summary.errors.slice(0, 20).map((e) => `  ${e.reason}`),
+  ];
+  if (summary.errors.length > 20 || summary.errorsTruncated) lines.push(`  ... ${summary.rejected - Math.min(20, summary.errors.length)} more rejected lines`);
+  return lines.join('\n');
+}
+
+export async function ingestFile(file: string, options: IngestCliOptions): Promise<Summary> {
+  const key = await resolveKey(options);
+  const size = (await stat(file)).size;
+  const gzip = options.gzip ?? file.endsWith('.gz');
+  const bar = new SingleBar({ format: 'uploading [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left', hideCursor: true, noTTYOutput: false }, Presets.shades_classic);
+  const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
+  bar.start(mb(size), 0);
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sent += chunk.length;
+      bar.update(mb(sent));
+      done(null, chunk);
+    },
+  });
+  const body = Readable.toWeb(createReadStream(file).pipe(counter)) as ReadableStream<Uint8Array>;
+  const url = new URL('/v1/traces', options.url);
+  if (options.project) url.searchParams.set('projectId', options.project);
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson', ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const payload = (await response.json()) as Summary | { error: { code: string; message: string } };
+    if ('error' in payload) throw new Error(`${response.status} ${payload.error.code}: ${payload.error.message}`);
+    return payload;
+  } finally {
+    bar.stop();
+  }
+}
