@@ -1,6 +1,8 @@
 // Activities of the flywheel run. Each is idempotent: a retry rewrites the same row
 // with the same values, never adds one.
 import type { Db } from '../db/client';
+import { Prisma } from '../generated/prisma/client';
+import { resolveProjectSettings, type RunSettings } from '../services/project-settings';
 import type { FlywheelRunInput, RunProgress, RunStage, TraceSnapshot } from '../core/runs/run-stage';
 
 type TerminalStatus = 'completed' | 'cancelled' | 'failed';
@@ -39,6 +41,16 @@ export function createFlywheelRunActivities(db: Db) {
       };
       await db.flywheelRun.update({ where: { id: input.runId }, data: { traceCount: snapshot.traceCount } });
       return snapshot;
+    },
+
+    /** Copies the project's settings onto the run once; a retry returns the copy. */
+    async loadRunSettings({ runId, projectId }: { runId: string; projectId: string }): Promise<RunSettings> {
+      const run = await db.flywheelRun.findUniqueOrThrow({ where: { id: runId }, select: { settings: true } });
+      if (run.settings) return run.settings as unknown as RunSettings;
+      const project = await db.project.findUniqueOrThrow({ where: { id: projectId } });
+      const settings = resolveProjectSettings(project);
+      await db.flywheelRun.updateMany({ where: { id: runId, settings: { equals: Prisma.DbNull } }, data: { settings: JSON.parse(JSON.stringify(settings)) } });
+      return (await db.flywheelRun.findUniqueOrThrow({ where: { id: runId }, select: { settings: true } })).settings as unknown as RunSettings;
     },
 
     async finishRun({ runId, status, summary, failureCause }: { runId: string; status: TerminalStatus; summary: RunProgress; failureCause: string | null }): Promise<void> {

@@ -21,6 +21,21 @@ export function createLoaders(db: Db) {
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? new Error(`project ${id} not found`));
     }),
+    traceById: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await db.trace.findMany({ where: { id: { in: [...ids] } }, include: { release: { select: { name: true } } } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? new Error(`trace ${id} not found`));
+    }),
+    sampleItemById: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await db.sampleItem.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? new Error(`sample item ${id} not found`));
+    }),
+    labelByTaskId: new DataLoader(async (taskIds: readonly string[]) => {
+      const rows = await db.label.findMany({ where: { taskId: { in: [...taskIds] } } });
+      const byTask = new Map(rows.map((row) => [row.taskId, row]));
+      return taskIds.map((id) => byTask.get(id) ?? null);
+    }),
     signalsByTraceId: new DataLoader(async (traceIds: readonly string[]) => {
       const rows = await db.traceSignal.findMany({ where: { traceId: { in: [...traceIds] } }, orderBy: { kind: 'asc' } });
       const byTrace = new Map<string, typeof rows>();

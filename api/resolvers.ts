@@ -1,12 +1,15 @@
 // Thin resolvers: authenticate (in the context), call a service, return.
 import { GraphQLScalarType, Kind } from 'graphql';
-import type { ApiKeyRole } from '../generated/prisma/enums';
+import type { LabelingProgress } from '../core/labeling/labeling-progress';
+import type { ApiKeyRole, LabelTaskStatus } from '../generated/prisma/enums';
 import { createApiKey, API_KEY_ROLES } from '../services/api-keys';
 import { authorize } from '../services/authorization';
 import { badInput, notFound } from '../services/errors';
 import { cancelFlywheelRun, getFlywheelRun, queryRunProgress, startFlywheelRun, workflowStatus } from '../services/flywheel-runs';
 import { listFlywheelRuns } from '../services/flywheel-run-list';
 import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
+import { claimTask, closeLabeling, liveLabelingProgress, listLabelTasks, sessionContext, skipTask, submitLabel } from '../services/labeling';
+import { getProjectSettings, setFailureTaxonomy, setLabelingSettings, setSamplingPolicy } from '../services/project-settings';
 import { createProject, getProject, listProjects, requireProject } from '../services/projects';
 import { listReleases, listTraces, recordFeedback, sliceDistribution, type TraceFilter } from '../services/traces';
 import type { ApiContext } from './context';
@@ -25,6 +28,7 @@ interface TraceRow {
   abandoned: boolean;
 }
 const MAX_GRAPHQL_TRACES = 1000;
+interface LabelTaskRow { id: string; sampleItemId: string; traceId: string }
 
 const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
@@ -67,6 +71,11 @@ export const resolvers = {
     sliceDistribution: (_: unknown, args: Args<{ projectId: string; since?: string; until?: string }>, ctx: ApiContext) =>
       sliceDistribution(ctx.db, ctx.principal, args.projectId, args.since, args.until),
     releases: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => listReleases(ctx.db, ctx.principal, args.projectId),
+    labelTasks: (_: unknown, args: Args<{ projectId?: string; runId?: string; status?: LabelTaskStatus; first?: number; after?: string }>, ctx: ApiContext) =>
+      listLabelTasks(ctx.db, ctx.principal, args),
+    samplingPolicy: async (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => (await getProjectSettings(ctx.db, ctx.principal, args.projectId)).sampling,
+    labelingSettings: async (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => (await getProjectSettings(ctx.db, ctx.principal, args.projectId)).labeling,
+    failureTaxonomy: async (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => (await getProjectSettings(ctx.db, ctx.principal, args.projectId)).failureTaxonomy,
   },
   Mutation: {
     createProject: (_: unknown, args: Args<{ name: string }>, ctx: ApiContext) => createProject(ctx.db, ctx.principal, args.name),
@@ -95,6 +104,26 @@ export const resolvers = {
     },
     recordFeedback: (_: unknown, args: Args<{ projectId: string; feedback: unknown }>, ctx: ApiContext) =>
       recordFeedback(ctx.db, ctx.principal, args.projectId, stripNulls(args.feedback)),
+    claimTask: (_: unknown, args: Args<{ taskId: string }>, ctx: ApiContext) => claimTask(ctx.db, ctx.principal, args.taskId),
+    submitLabel: (_: unknown, args: Args<{ taskId: string; label: unknown }>, ctx: ApiContext) =>
+      submitLabel(ctx.db, ctx.temporal, ctx.principal, args.taskId, stripNulls(args.label)),
+    skipTask: (_: unknown, args: Args<{ taskId: string; reason: string }>, ctx: ApiContext) => skipTask(ctx.db, ctx.temporal, ctx.principal, args.taskId, args.reason),
+    closeLabeling: (_: unknown, args: Args<{ runId: string }>, ctx: ApiContext) => closeLabeling(ctx.db, ctx.temporal, ctx.principal, args.runId),
+    setSamplingPolicy: (_: unknown, args: Args<{ projectId: string; policy: unknown }>, ctx: ApiContext) => setSamplingPolicy(ctx.db, ctx.principal, args.projectId, args.policy),
+    setLabelingSettings: (_: unknown, args: Args<{ projectId: string; settings: unknown }>, ctx: ApiContext) =>
+      setLabelingSettings(ctx.db, ctx.principal, args.projectId, args.settings),
+    setFailureTaxonomy: (_: unknown, args: Args<{ projectId: string; categories: string[] }>, ctx: ApiContext) =>
+      setFailureTaxonomy(ctx.db, ctx.principal, args.projectId, args.categories),
+  },
+  LabelTask: {
+    stratum: async (task: LabelTaskRow, _: unknown, ctx: ApiContext) => (await ctx.loaders.sampleItemById.load(task.sampleItemId)).stratum,
+    reason: async (task: LabelTaskRow, _: unknown, ctx: ApiContext) => (await ctx.loaders.sampleItemById.load(task.sampleItemId)).reason,
+    trace: (task: LabelTaskRow, _: unknown, ctx: ApiContext) => ctx.loaders.traceById.load(task.traceId),
+    session: (task: LabelTaskRow, _: unknown, ctx: ApiContext) => sessionContext(ctx.db, task.traceId),
+    label: (task: LabelTaskRow, _: unknown, ctx: ApiContext) => ctx.loaders.labelByTaskId.load(task.id),
+  },
+  LabelingProgress: {
+    perReviewer: (progress: LabelingProgress) => Object.entries(progress.perReviewer).map(([reviewerId, counts]) => ({ reviewerId, ...counts })),
   },
   Trace: {
     release: (trace: TraceRow) => trace.release?.name ?? null,
@@ -110,5 +139,6 @@ export const resolvers = {
     project: (run: RunRow, _: unknown, ctx: ApiContext) => ctx.loaders.projectById.load(run.projectId),
     progress: (run: RunRow, _: unknown, ctx: ApiContext) => queryRunProgress(ctx.temporal, run.workflowId),
     workflowStatus: (run: RunRow, _: unknown, ctx: ApiContext) => workflowStatus(ctx.temporal, run.workflowId),
+    labelingProgress: (run: RunRow, _: unknown, ctx: ApiContext) => liveLabelingProgress(ctx.temporal, run.workflowId),
   },
 };

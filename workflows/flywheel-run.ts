@@ -1,18 +1,32 @@
 // The monthly flywheel run: orchestration only. Every side effect is an activity.
-import { ApplicationFailure, CancellationScope, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ParentClosePolicy,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
 import type { FlywheelRunInput, RunProgress, RunStage } from '../core/runs/run-stage';
+import { labelingQueue } from './labeling-queue';
 
 export const cancelRunSignal = defineSignal<[reason?: string]>('cancelRun');
 export const progressQuery = defineQuery<RunProgress>('progress');
 
-const { recordRunStage, snapshotPeriodTraces, finishRun } = proxyActivities<FlywheelActivities>({
+const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, finishRun } = proxyActivities<FlywheelActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
+const HOUR_MS = 3_600_000;
+
 export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress> {
-  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null };
+  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null, sample: null, labeling: null };
   const work = new CancellationScope();
 
   setHandler(progressQuery, () => progress);
@@ -32,11 +46,34 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
     await work.run(async () => {
       await enterStage('snapshotting_traces');
       progress.snapshot = await snapshotPeriodTraces(input);
+      const settings = await loadRunSettings({ runId: input.runId, projectId: input.projectId });
+
+      await enterStage('sampling');
+      const sample = await sampleProductionTraces({ ...input, policy: settings.sampling });
+      progress.sample = sample;
+
+      // Nothing sampled means nothing to label: the run completes at once.
+      if (sample.sampled > 0) {
+        await enterStage('labeling');
+        progress.labeling = await executeChild(labelingQueue, {
+          workflowId: `${workflowInfo().workflowId}-labeling`,
+          parentClosePolicy: ParentClosePolicy.TERMINATE,
+          args: [
+            {
+              runId: input.runId,
+              projectId: input.projectId,
+              doubleLabel: { share: settings.labeling.doubleLabelShare, min: settings.labeling.minDoubleLabelled },
+              deadline: new Date(Date.now() + settings.labeling.deadlineHours * HOUR_MS).toISOString(),
+              historyEventLimit: input.labelingHistoryEventLimit,
+            },
+          ],
+        });
+      }
       await enterStage('finishing');
     });
   } catch (error) {
     if (!isCancellation(error)) {
-      const cause = error instanceof Error ? error.message : String(error);
+      const cause = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
       progress.stage = 'failed';
       await finishRun({ runId: input.runId, status: 'failed', summary: progress, failureCause: cause });
       throw ApplicationFailure.nonRetryable(`flywheel run failed: ${cause}`, 'FlywheelRunFailed');

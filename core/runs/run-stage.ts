@@ -1,6 +1,9 @@
+import type { LabelingReport } from '../labeling/labeling-messages';
+import type { SampleReport } from '../sampling/sample-report';
+
 // The stages of a flywheel run, in order. Shared by the workflow (its stage query),
 // the activities (the run row) and the API.
-export const RUN_STAGES = ['starting', 'snapshotting_traces', 'finishing', 'completed', 'cancelled', 'failed'] as const;
+export const RUN_STAGES = ['starting', 'snapshotting_traces', 'sampling', 'labeling', 'finishing', 'completed', 'cancelled', 'failed'] as const;
 export type RunStage = (typeof RUN_STAGES)[number];
 
 export interface FlywheelRunInput {
@@ -9,6 +12,8 @@ export interface FlywheelRunInput {
   /** ISO 8601 instants; the run looks at traces with periodStart <= timestamp < periodEnd. */
   periodStart: string;
   periodEnd: string;
+  /** Tests only: makes the labeling queue continue-as-new early. */
+  labelingHistoryEventLimit?: number;
 }
 
 export interface ReleaseTraceCount {
@@ -28,6 +33,8 @@ export interface RunProgress {
   cancelRequested: boolean;
   cancelReason: string | null;
   snapshot: TraceSnapshot | null;
+  sample: SampleReport | null;
+  labeling: LabelingReport | null;
 }
 
 /** The calendar month before `now`, in UTC: the default period of a monthly run. */

@@ -11,7 +11,8 @@ describe('flywheelRun workflow (real Temporal dev server, real Postgres)', () =>
   beforeAll(async () => {
     database = await createTestDatabase();
     temporal = await connectTestTemporal(database.db);
-    const project = await database.db.project.create({ data: { name: 'workflow-test' } });
+    // A queue that closes by itself after a second keeps this test about the run's own stages.
+    const project = await database.db.project.create({ data: { name: 'workflow-test', labelingSettings: { deadlineHours: 1 / 3600 } } });
     projectId = project.id;
     const [r1, r2] = await Promise.all([
       database.db.release.create({ data: { projectId, name: 'v1' } }),
@@ -56,6 +57,10 @@ describe('flywheelRun workflow (real Temporal dev server, real Postgres)', () =>
       });
       const result = await handle.result();
       expect(result.stage).toBe('completed');
+      // The three traces ask the same question: two are left out as near-duplicates.
+      expect(result.sample).toMatchObject({ sampled: 1, eligible: 3, excluded: { nearDuplicates: 2 } });
+      // One item, labelled twice (the double-label minimum takes every item of a small sample).
+      expect(result.labeling).toMatchObject({ total: 2, expired: 2, closeReason: 'deadline' });
       expect(result.snapshot).toEqual({
         traceCount: 3,
         sessionCount: 2,
@@ -85,7 +90,8 @@ describe('flywheelRun workflow (real Temporal dev server, real Postgres)', () =>
     const worker = await temporal.startWorker();
     try {
       const result = await handle.result();
-      expect(result).toMatchObject({ stage: 'cancelled', cancelRequested: true, cancelReason: 'operator stopped it', snapshot: null });
+      expect(result).toMatchObject({ stage: 'cancelled', cancelRequested: true, cancelReason: 'operator stopped it', snapshot: null, sample: null });
+      expect(await database.db.sampleItem.count({ where: { runId: run.id } })).toBe(0);
       const row = await database.db.flywheelRun.findUniqueOrThrow({ where: { id: run.id } });
       expect(row).toMatchObject({ status: 'cancelled', stage: 'cancelled', failureCause: 'operator stopped it', traceCount: null });
       expect((await handle.describe()).status.name).toBe('COMPLETED');

@@ -1,0 +1,130 @@
+// Activities of the labeling queue. Every write is keyed so that a retry, a repeated
+// submission or a replayed update finds the row already there and changes nothing.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { InterAnnotatorAgreement, LabelingReport, SkipTaskRequest, SubmitLabelRequest, TaskOutcome } from '../core/labeling/labeling-messages';
+import type { CloseReason } from '../core/labeling/labeling-progress';
+import { doubleLabelCount } from '../core/labeling/labeling-settings';
+import { DIMENSIONS, summarisePointwiseAgreement, type PointwisePair } from '../core/stats/agreement';
+import type { Db } from '../db/client';
+
+/** A refusal the workflow passes back to the reviewer; never retried. */
+const refuse = (message: string) => ApplicationFailure.create({ message, type: 'TaskRefused', nonRetryable: true });
+
+export function createLabelingActivities(db: Db) {
+  return {
+    /** One task per sampled item, plus a second slot for a share of the items, chosen in a seeded order. */
+    async createLabelTasks({ runId, projectId, doubleLabel }: { runId: string; projectId: string; doubleLabel: { share: number; min: number } }): Promise<{ total: number }> {
+      const items = await db.sampleItem.count({ where: { runId } });
+      const doubleLabelled = doubleLabelCount(items, { doubleLabelShare: doubleLabel.share, minDoubleLabelled: doubleLabel.min });
+      await db.$executeRawUnsafe(
+        `INSERT INTO label_task (id, run_id, project_id, sample_item_id, trace_id, slot)
+         SELECT gen_random_uuid(), s.run_id, $2::uuid, s.id, s.trace_id, 1 FROM sample_item s WHERE s.run_id = $1::uuid
+         ON CONFLICT (sample_item_id, slot) DO NOTHING`,
+        runId,
+        projectId,
+      );
+      await db.$executeRawUnsafe(
+        `INSERT INTO label_task (id, run_id, project_id, sample_item_id, trace_id, slot)
+         SELECT gen_random_uuid(), s.run_id, $2::uuid, s.id, s.trace_id, 2 FROM sample_item s WHERE s.run_id = $1::uuid
+         ORDER BY md5(s.run_id::text || ':' || s.trace_id::text) LIMIT $3
+         ON CONFLICT (sample_item_id, slot) DO NOTHING`,
+        runId,
+        projectId,
+        doubleLabelled,
+      );
+      return { total: await db.labelTask.count({ where: { runId } }) };
+    },
+
+    async storeLabel(request: SubmitLabelRequest): Promise<TaskOutcome> {
+      return db.$transaction(async (tx) => {
+        const task = await tx.labelTask.findUnique({ where: { id: request.taskId }, include: { label: true } });
+        if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
+        if (task.label) {
+          if (task.label.reviewerId === request.reviewerId) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: true };
+          throw refuse(`task ${task.id} was already labelled by another reviewer`);
+        }
+        if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
+        if (task.status === 'expired' || task.status === 'skipped') throw refuse(`task ${task.id} is ${task.status}`);
+        if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+        const sibling = await tx.label.findFirst({ where: { task: { sampleItemId: task.sampleItemId, id: { not: task.id } }, reviewerId: request.reviewerId } });
+        if (sibling) throw refuse('you already labelled this trace in this run; a second label must come from another reviewer');
+        // Claim and finish in one conditional update, so a concurrent claim cannot slip in.
+        const claimed = await tx.labelTask.updateMany({
+          where: { id: task.id, status: { in: ['open', 'claimed'] }, OR: [{ reviewerId: null }, { reviewerId: request.reviewerId }] },
+          data: { status: 'done', reviewerId: request.reviewerId, claimedAt: task.claimedAt ?? new Date(), finishedAt: new Date() },
+        });
+        if (claimed.count !== 1) throw refuse(`task ${task.id} changed hands; reload it`);
+        const { scores, verdict, failureCategory, expected, notes } = request.label;
+        const label = await tx.label.create({
+          data: { taskId: task.id, runId: task.runId, traceId: task.traceId, reviewerId: request.reviewerId, ...scores, verdict, failureCategory, expected, notes },
+        });
+        return { taskId: task.id, labelId: label.id, status: 'done', duplicate: false };
+      });
+    },
+
+    async skipLabelTask(request: SkipTaskRequest): Promise<TaskOutcome> {
+      return db.$transaction(async (tx) => {
+        const task = await tx.labelTask.findUnique({ where: { id: request.taskId } });
+        if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
+        if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
+        if (task.status !== 'open' && task.status !== 'claimed') throw refuse(`task ${task.id} is ${task.status}`);
+        if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+        const updated = await tx.labelTask.updateMany({
+          where: { id: task.id, status: { in: ['open', 'claimed'] } },
+          data: { status: 'skipped', reviewerId: request.reviewerId, skipReason: request.reason, finishedAt: new Date() },
+        });
+        if (updated.count !== 1) throw refuse(`task ${task.id} changed hands; reload it`);
+        return { taskId: task.id, labelId: null, status: 'skipped', duplicate: false };
+      });
+    },
+
+    /** Expires what is left, measures inter-annotator agreement, and stores the queue's report on the run. */
+    async closeLabelTasks({ runId, closeReason }: { runId: string; closeReason: CloseReason }): Promise<LabelingReport> {
+      await db.labelTask.updateMany({ where: { runId, status: { in: ['open', 'claimed'] } }, data: { status: 'expired', finishedAt: new Date() } });
+      const tasks = await db.labelTask.findMany({ where: { runId }, select: { status: true, reviewerId: true, sampleItemId: true, slot: true, label: true } });
+      const count = (status: string) => tasks.filter((t) => t.status === status).length;
+      const perReviewer: LabelingReport['perReviewer'] = {};
+      for (const task of tasks) {
+        if (!task.reviewerId || (task.status !== 'done' && task.status !== 'skipped')) continue;
+        const entry = (perReviewer[task.reviewerId] ??= { done: 0, skipped: 0 });
+        entry[task.status] += 1;
+      }
+      const report: LabelingReport = {
+        total: tasks.length,
+        done: count('done'),
+        skipped: count('skipped'),
+        expired: count('expired'),
+        closeReason,
+        perReviewer,
+        interAnnotator: interAnnotatorAgreement(tasks.map((t) => ({ sampleItemId: t.sampleItemId, slot: t.slot, label: t.label })), runId),
+      };
+      await db.flywheelRun.update({ where: { id: runId }, data: { labelingReport: JSON.parse(JSON.stringify(report)) } });
+      return report;
+    },
+  };
+}
+
+type LabelRow = { reviewerId: string; verdict: 'pass' | 'fail' } & Record<(typeof DIMENSIONS)[number], number>;
+
+function interAnnotatorAgreement(tasks: { sampleItemId: string; slot: number; label: LabelRow | null }[], seed: string): InterAnnotatorAgreement {
+  const bySample = new Map<string, (LabelRow | null)[]>();
+  for (const task of tasks) {
+    const slots = bySample.get(task.sampleItemId) ?? [null, null];
+    slots[task.slot - 1] = task.label;
+    bySample.set(task.sampleItemId, slots);
+  }
+  const rating = (label: LabelRow) => ({ scores: Object.fromEntries(DIMENSIONS.map((d) => [d, label[d]])), verdict: label.verdict });
+  const pairs: PointwisePair[] = [];
+  for (const [first, second] of bySample.values()) {
+    if (first && second && first.reviewerId !== second.reviewerId) pairs.push({ human: rating(first), judge: rating(second) });
+  }
+  const summary = summarisePointwiseAgreement(pairs, { seed, byGroup: false, iterations: 200 }).overall;
+  return {
+    items: pairs.length,
+    dimensions: DIMENSIONS.map((dimension) => {
+      const d = summary.dimensions[dimension];
+      return { dimension, n: d.exact.n, exact: d.exact.value, withinOne: d.withinOne.value, quadraticKappa: d.quadraticKappa.value };
+    }),
+    verdict: { n: summary.verdict.agreement.n, agreement: summary.verdict.agreement.value, kappa: summary.verdict.kappa.value },
+  };
+}

@@ -1,0 +1,79 @@
+// The labeling queue of one run: a child workflow that creates the tasks, takes each
+// reviewer's label or skip as an update (stored once by an idempotent activity), and
+// closes on completion, at its deadline or on an admin's signal.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { FlywheelActivities } from '../activities';
+import type { LabelingQueueInput, LabelingReport, SkipTaskRequest, SubmitLabelRequest, TaskOutcome } from '../core/labeling/labeling-messages';
+import { allTasksFinished, newLabelingProgress, recordFinishedTask, type LabelingProgress } from '../core/labeling/labeling-progress';
+
+export const submitLabelUpdate = defineUpdate<TaskOutcome, [SubmitLabelRequest]>('submitLabel');
+export const skipTaskUpdate = defineUpdate<TaskOutcome, [SkipTaskRequest]>('skipTask');
+export const closeLabelingSignal = defineSignal<[reason?: 'admin']>('closeLabeling');
+export const labelingProgressQuery = defineQuery<LabelingProgress>('labelingProgress');
+
+const { createLabelTasks, storeLabel, skipLabelTask, closeLabelTasks } = proxyActivities<FlywheelActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['TaskRefused'] },
+});
+
+export async function labelingQueue(input: LabelingQueueInput): Promise<LabelingReport> {
+  let progress: LabelingProgress;
+  if (input.carried) {
+    progress = { ...input.carried, generation: input.carried.generation + 1 };
+  } else {
+    const { total } = await createLabelTasks({ runId: input.runId, projectId: input.projectId, doubleLabel: input.doubleLabel });
+    progress = newLabelingProgress(total, input.deadline);
+  }
+  let closedByAdmin = false;
+
+  const refuseWhenClosed = (request: { runId: string }) => {
+    if (request.runId !== input.runId) throw new Error(`this queue belongs to run ${input.runId}, not ${request.runId}`);
+    if (progress.closed || closedByAdmin) throw new Error(`labeling for run ${input.runId} is closed (${progress.closeReason ?? 'admin'})`);
+  };
+  const finish = (outcome: TaskOutcome, reviewerId: string): TaskOutcome => {
+    if (!outcome.duplicate) recordFinishedTask(progress, reviewerId, outcome.status);
+    return outcome;
+  };
+
+  setHandler(labelingProgressQuery, () => progress);
+  setHandler(closeLabelingSignal, () => {
+    closedByAdmin = true;
+  });
+  setHandler(submitLabelUpdate, async (request) => finish(await storeLabel(request), request.reviewerId), { validator: refuseWhenClosed });
+  setHandler(skipTaskUpdate, async (request) => finish(await skipLabelTask(request), request.reviewerId), { validator: refuseWhenClosed });
+
+  const historyLimit = input.historyEventLimit ?? 10_000;
+  const needsNewRun = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
+  const msLeft = Math.max(0, Date.parse(progress.deadline) - Date.now());
+  const closedInTime = await condition(() => closedByAdmin || allTasksFinished(progress) || needsNewRun(), msLeft);
+
+  if (closedInTime && !closedByAdmin && !allTasksFinished(progress)) {
+    // Long queue: start a fresh run with the counts so history stays small.
+    await condition(allHandlersFinished);
+    await continueAsNew<typeof labelingQueue>({ ...input, carried: progress });
+  }
+
+  progress.closeReason = progress.total === 0 ? 'empty' : closedByAdmin ? 'admin' : allTasksFinished(progress) ? 'completed' : 'deadline';
+  progress.closed = true;
+  // Updates already accepted finish before the queue's final counts are taken.
+  await condition(allHandlersFinished);
+  const report = await closeLabelTasks({ runId: input.runId, closeReason: progress.closeReason });
+  progress.expired = report.expired;
+  progress.open = 0;
+  if (report.done !== progress.done || report.skipped !== progress.skipped) {
+    // The database is the record; a mismatch means a message was counted wrongly.
+    throw ApplicationFailure.nonRetryable(`labeling counts disagree: workflow ${progress.done}/${progress.skipped}, database ${report.done}/${report.skipped}`);
+  }
+  return report;
+}
