@@ -21,6 +21,11 @@ export function createLoaders(db: Db) {
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? new Error(`project ${id} not found`));
     }),
+    evalSetById: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await db.evalSet.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? new Error(`eval set ${id} not found`));
+    }),
     traceById: new DataLoader(async (ids: readonly string[]) => {
       const rows = await db.trace.findMany({ where: { id: { in: [...ids] } }, include: { release: { select: { name: true } } } });
       const byId = new Map(rows.map((row) => [row.id, row]));

@@ -8,6 +8,7 @@ import { badInput, notFound } from '../services/errors';
 import { cancelFlywheelRun, getFlywheelRun, queryRunProgress, startFlywheelRun, workflowStatus } from '../services/flywheel-runs';
 import { listFlywheelRuns } from '../services/flywheel-run-list';
 import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
+import { applyRetirementPolicy, createEvalSet, diffEvalSetVersions, getVersion, importEvalSet, listEvalSets, retireEvalCase, versionCasesPage } from '../services/evalsets/eval-sets';
 import { claimTask, closeLabeling, liveLabelingProgress, listLabelTasks, sessionContext, skipTask, submitLabel } from '../services/labeling';
 import { getProjectSettings, setFailureTaxonomy, setLabelingSettings, setSamplingPolicy } from '../services/project-settings';
 import { createProject, getProject, listProjects, requireProject } from '../services/projects';
@@ -76,6 +77,9 @@ export const resolvers = {
     samplingPolicy: async (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => (await getProjectSettings(ctx.db, ctx.principal, args.projectId)).sampling,
     labelingSettings: async (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => (await getProjectSettings(ctx.db, ctx.principal, args.projectId)).labeling,
     failureTaxonomy: async (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => (await getProjectSettings(ctx.db, ctx.principal, args.projectId)).failureTaxonomy,
+    evalSets: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => listEvalSets(ctx.db, ctx.principal, args.projectId),
+    evalSetVersion: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => getVersion(ctx.db, ctx.principal, args.id),
+    diffEvalSetVersions: (_: unknown, args: Args<{ a: string; b: string }>, ctx: ApiContext) => diffEvalSetVersions(ctx.db, ctx.principal, args.a, args.b),
   },
   Mutation: {
     createProject: (_: unknown, args: Args<{ name: string }>, ctx: ApiContext) => createProject(ctx.db, ctx.principal, args.name),
@@ -114,6 +118,25 @@ export const resolvers = {
       setLabelingSettings(ctx.db, ctx.principal, args.projectId, args.settings),
     setFailureTaxonomy: (_: unknown, args: Args<{ projectId: string; categories: string[] }>, ctx: ApiContext) =>
       setFailureTaxonomy(ctx.db, ctx.principal, args.projectId, args.categories),
+    createEvalSet: (_: unknown, args: Args<{ projectId: string; name: string; description?: string }>, ctx: ApiContext) =>
+      createEvalSet(ctx.db, ctx.principal, args.projectId, args.name, args.description),
+    retireEvalCase: (_: unknown, args: Args<{ caseId: string; reason: string }>, ctx: ApiContext) => retireEvalCase(ctx.db, ctx.principal, args.caseId, args.reason),
+    applyRetirementPolicy: async (_: unknown, args: Args<{ evalSetId: string; olderThanMonths: number }>, ctx: ApiContext) => {
+      const result = await applyRetirementPolicy(ctx.db, ctx.principal, args.evalSetId, args.olderThanMonths);
+      return { retired: result.retired.map((r) => r.caseKey), version: result.version };
+    },
+    importEvalSet: async (_: unknown, args: Args<{ projectId: string; name: string; jsonl: string }>, ctx: ApiContext) => {
+      const { set, version } = await importEvalSet(ctx.db, ctx.principal, args.projectId, args.name, args.jsonl);
+      return { evalSet: set, version };
+    },
+  },
+  EvalSet: {
+    latestVersion: (set: { id: string }, _: unknown, ctx: ApiContext) => ctx.db.evalSetVersion.findFirst({ where: { evalSetId: set.id }, orderBy: { version: 'desc' } }),
+    versions: (set: { id: string }, _: unknown, ctx: ApiContext) => ctx.db.evalSetVersion.findMany({ where: { evalSetId: set.id }, orderBy: { version: 'asc' } }),
+  },
+  EvalSetVersion: {
+    evalSet: (version: { evalSetId: string }, _: unknown, ctx: ApiContext) => ctx.loaders.evalSetById.load(version.evalSetId),
+    cases: (version: { id: string }, args: Args<{ first?: number; after?: string }>, ctx: ApiContext) => versionCasesPage(ctx.db, version.id, args.first, args.after),
   },
   LabelTask: {
     stratum: async (task: LabelTaskRow, _: unknown, ctx: ApiContext) => (await ctx.loaders.sampleItemById.load(task.sampleItemId)).stratum,
@@ -140,5 +163,6 @@ export const resolvers = {
     progress: (run: RunRow, _: unknown, ctx: ApiContext) => queryRunProgress(ctx.temporal, run.workflowId),
     workflowStatus: (run: RunRow, _: unknown, ctx: ApiContext) => workflowStatus(ctx.temporal, run.workflowId),
     labelingProgress: (run: RunRow, _: unknown, ctx: ApiContext) => liveLabelingProgress(ctx.temporal, run.workflowId),
+    mergeReport: (run: RunRow & { summary: unknown }) => (run.summary as { merge?: unknown } | null)?.merge ?? null,
   },
 };

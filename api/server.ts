@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { authenticate } from '../services/api-keys';
+import { EXPORT_PATH, handleEvalSetExport } from './export-route';
 import { handleTraceIngest } from './ingest-route';
 import { createLoaders, type ApiContext, type ApiDeps } from './context';
 import { resolvers } from './resolvers';
@@ -45,6 +46,11 @@ export function createApiServer(deps: ApiDeps): Server {
     }
     if (url.pathname === '/v1/traces') {
       await handleTraceIngest(deps.db, req, res, url);
+      return;
+    }
+    const exportMatch = url.pathname.match(EXPORT_PATH);
+    if (exportMatch) {
+      await handleEvalSetExport(deps.db, req, res, url, exportMatch[1]!);
       return;
     }
     if (url.pathname === '/graphql') {

@@ -1,6 +1,7 @@
 // `flywheel <command>`: the service's command line.
 import { Command } from 'commander';
 import { loadConfig } from '../config';
+import { exportEvalSetVersion } from './export';
 import { formatIngestSummary, ingestFile } from './ingest';
 import { startService } from './services';
 
@@ -45,6 +46,20 @@ program
     const summary = await ingestFile(file, { ...options, dataDir: loadConfig().FLYWHEEL_DATA_DIR });
     console.log(formatIngestSummary(summary));
     if (summary.rejected > 0) process.exitCode = 2;
+  });
+
+program
+  .command('export')
+  .description('download an eval set version as JSONL (this service), promptfoo tests or OpenAI Evals samples')
+  .argument('<versionId>', 'eval set version id (see evalSets in GraphQL)')
+  .option('-f, --format <format>', 'jsonl | promptfoo | openai-evals', 'jsonl')
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .option('-u, --url <url>', 'service base URL', process.env.FLYWHEEL_URL ?? 'http://127.0.0.1:4000')
+  .option('-k, --key <key>', 'API key (default: FLYWHEEL_API_KEY, then .data/admin.key)')
+  .action(async (versionId: string, options: { format: string; out?: string; url: string; key?: string }) => {
+    const body = await exportEvalSetVersion(versionId, { ...options, dataDir: loadConfig().FLYWHEEL_DATA_DIR });
+    if (options.out) console.log(`wrote ${options.out}`);
+    else process.stdout.write(body);
   });
 
 program.parseAsync().catch((error: Error) => {

@@ -24,7 +24,7 @@ interface Summary {
   errorsTruncated: boolean;
 }
 
-async function resolveKey(options: IngestCliOptions): Promise<string> {
+export async function resolveKey(options: { key?: string; dataDir: string }): Promise<string> {
   const key = options.key ?? process.env.FLYWHEEL_API_KEY ?? (await readFile(path.join(options.dataDir, 'admin.key'), 'utf8').then((s) => s.trim(), () => undefined));
   if (!key) throw new Error('no API key: pass --key, set FLYWHEEL_API_KEY, or run `npm start` once (it keeps the embedded admin key in .data/admin.key)');
   return key;

@@ -18,7 +18,7 @@ import { labelingQueue } from './labeling-queue';
 export const cancelRunSignal = defineSignal<[reason?: string]>('cancelRun');
 export const progressQuery = defineQuery<RunProgress>('progress');
 
-const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, finishRun } = proxyActivities<FlywheelActivities>({
+const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, finishRun } = proxyActivities<FlywheelActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
@@ -26,7 +26,7 @@ const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionT
 const HOUR_MS = 3_600_000;
 
 export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress> {
-  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null, sample: null, labeling: null };
+  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null, sample: null, labeling: null, merge: null };
   const work = new CancellationScope();
 
   setHandler(progressQuery, () => progress);
@@ -68,6 +68,10 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
             },
           ],
         });
+        if (progress.labeling.done > 0) {
+          await enterStage('merging');
+          progress.merge = await mergeLabelsIntoEvalSets({ runId: input.runId, projectId: input.projectId, sliceDimension: settings.sampling.sliceDimension });
+        }
       }
       await enterStage('finishing');
     });

@@ -52,3 +52,9 @@ export interface LabelledItem {
   runId: string;
   labels: CaseLabel[];
 }
+
+/**
+ * A case as it leaves the service in an export: its content plus the stored row's id
+ * and content hash, so an exported file can be traced back to the exact version rows.
+ */
+export type ExportCase = EvalCaseContent & { id: string; contentHash: string };

@@ -1,9 +1,10 @@
+import type { MergeReport } from '../evalsets/merge-report';
 import type { LabelingReport } from '../labeling/labeling-messages';
 import type { SampleReport } from '../sampling/sample-report';
 
 // The stages of a flywheel run, in order. Shared by the workflow (its stage query),
 // the activities (the run row) and the API.
-export const RUN_STAGES = ['starting', 'snapshotting_traces', 'sampling', 'labeling', 'finishing', 'completed', 'cancelled', 'failed'] as const;
+export const RUN_STAGES = ['starting', 'snapshotting_traces', 'sampling', 'labeling', 'merging', 'finishing', 'completed', 'cancelled', 'failed'] as const;
 export type RunStage = (typeof RUN_STAGES)[number];
 
 export interface FlywheelRunInput {
@@ -35,6 +36,7 @@ export interface RunProgress {
   snapshot: TraceSnapshot | null;
   sample: SampleReport | null;
   labeling: LabelingReport | null;
+  merge: MergeReport | null;
 }
 
 /** The calendar month before `now`, in UTC: the default period of a monthly run. */

@@ -1,0 +1,23 @@
+// GET /v1/eval-set-versions/:id/export?format=jsonl|promptfoo|openai-evals
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Db } from '../db/client';
+import { authenticate } from '../services/api-keys';
+import { ServiceError } from '../services/errors';
+import { exportVersion } from '../services/evalsets/eval-sets';
+
+export const EXPORT_PATH = /^\/v1\/eval-set-versions\/([^/]+)\/export$/;
+
+export async function handleEvalSetExport(db: Db, req: IncomingMessage, res: ServerResponse, url: URL, versionId: string): Promise<void> {
+  try {
+    if (req.method !== 'GET') throw new ServiceError('BAD_USER_INPUT', 'use GET');
+    const principal = await authenticate(db, req.headers.authorization ?? null);
+    const file = await exportVersion(db, principal, decodeURIComponent(versionId), url.searchParams.get('format') ?? 'jsonl');
+    res.writeHead(200, { 'content-type': file.contentType, 'content-disposition': `attachment; filename="${file.filename.replace(/[^A-Za-z0-9._-]/g, '_')}"` }).end(file.body);
+  } catch (error) {
+    if (error instanceof ServiceError) res.writeHead(error.httpStatus, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: error.code, message: error.message } }));
+    else {
+      console.error('export failed', error);
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'INTERNAL', message: 'export failed' } }));
+    }
+  }
+}
