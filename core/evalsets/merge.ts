@@ -127,7 +127,7 @@ function duplicateReason(
     if (entry.key === '') continue;
     const score = similarity(key, entry.text);
     // Strictly greater on ties: the earliest (existing before new) case is named.
-    if (score > threshold && (best === null || score > best.score)) best = { caseKey, score };
+    if (score >= threshold && (best === null || score > best.score)) best = { caseKey, score };
   }
   return best === null ? null : `near-duplicate (${best.score.toFixed(2)}) of ${best.caseKey}`;
 }
