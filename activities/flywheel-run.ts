@@ -3,7 +3,8 @@
 import type { Db } from '../db/client';
 import { Prisma } from '../generated/prisma/client';
 import { resolveProjectSettings, type RunSettings } from '../services/project-settings';
-import type { FlywheelRunInput, RunProgress, RunStage, TraceSnapshot } from '../core/runs/run-stage';
+import { previousMonthPeriod, type FlywheelRunInput, type RunProgress, type RunStage, type TraceSnapshot } from '../core/runs/run-stage';
+import { searchAttributesEnabled } from '../temporal/search-attributes-config';
 
 type TerminalStatus = 'completed' | 'cancelled' | 'failed';
 
@@ -51,6 +52,18 @@ export function createFlywheelRunActivities(db: Db) {
       const settings = resolveProjectSettings(project);
       await db.flywheelRun.updateMany({ where: { id: runId, settings: { equals: Prisma.DbNull } }, data: { settings: JSON.parse(JSON.stringify(settings)) } });
       return (await db.flywheelRun.findUniqueOrThrow({ where: { id: runId }, select: { settings: true } })).settings as unknown as RunSettings;
+    },
+
+    /** The run row of a scheduled firing; keyed by the firing's workflow id, so a retry finds it. */
+    async createScheduledRun({ projectId, scheduledWorkflowId, firedAt }: { projectId: string; scheduledWorkflowId: string; firedAt: string }) {
+      const period = previousMonthPeriod(new Date(firedAt));
+      const workflowId = `${scheduledWorkflowId}-run`;
+      const run = await db.flywheelRun.upsert({
+        where: { workflowId },
+        update: {},
+        create: { projectId, workflowId, periodStart: new Date(period.periodStart), periodEnd: new Date(period.periodEnd) },
+      });
+      return { runId: run.id, workflowId, ...period, searchAttributes: searchAttributesEnabled() };
     },
 
     async finishRun({ runId, status, summary, failureCause }: { runId: string; status: TerminalStatus; summary: RunProgress; failureCause: string | null }): Promise<void> {

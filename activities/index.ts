@@ -1,11 +1,17 @@
 import type { Db } from '../db/client';
 import { createFlywheelRunActivities } from './flywheel-run';
 import { createLabelingActivities } from './labeling';
+import { createJudgingActivities } from './judging';
 import { createMergeActivities } from './merge';
+import { createRecalibrationActivities } from './recalibration';
 import { createSamplingActivities } from './sampling';
 
 export function createActivities(db: Db) {
-  return { ...createFlywheelRunActivities(db), ...createLabelingActivities(db), ...createSamplingActivities(db), ...createMergeActivities(db) };
+  return {
+    ...createFlywheelRunActivities(db), ...createLabelingActivities(db), ...createSamplingActivities(db), ...createMergeActivities(db),
+    ...createJudgingActivities(db),
+    ...createRecalibrationActivities(db),
+  };
 }
 
 export type FlywheelActivities = ReturnType<typeof createActivities>;

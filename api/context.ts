@@ -26,6 +26,15 @@ export function createLoaders(db: Db) {
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? new Error(`eval set ${id} not found`));
     }),
+    judgeVersionById: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await db.judgePromptVersion.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? new Error(`judge version ${id} not found`));
+    }),
+    agreementReportsByJudgeVersion: new DataLoader(async (ids: readonly string[]) => {
+      const rows = await db.agreementReport.findMany({ where: { judgeVersionId: { in: [...ids] } }, orderBy: { createdAt: 'asc' } });
+      return ids.map((id) => rows.filter((row) => row.judgeVersionId === id));
+    }),
     traceById: new DataLoader(async (ids: readonly string[]) => {
       const rows = await db.trace.findMany({ where: { id: { in: [...ids] } }, include: { release: { select: { name: true } } } });
       const byId = new Map(rows.map((row) => [row.id, row]));

@@ -10,7 +10,10 @@ import { listFlywheelRuns } from '../services/flywheel-run-list';
 import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
 import { applyRetirementPolicy, createEvalSet, diffEvalSetVersions, getVersion, importEvalSet, listEvalSets, retireEvalCase, versionCasesPage } from '../services/evalsets/eval-sets';
 import { claimTask, closeLabeling, liveLabelingProgress, listLabelTasks, sessionContext, skipTask, submitLabel } from '../services/labeling';
-import { getProjectSettings, setFailureTaxonomy, setLabelingSettings, setSamplingPolicy } from '../services/project-settings';
+import { describeSchedule, pauseSchedule, scheduleFlywheel, triggerNow } from '../services/schedules';
+import { getProjectSettings, setFailureTaxonomy, setJudgeSettings, setLabelingSettings, setSamplingPolicy } from '../services/project-settings';
+import { listAgreementReports, listRecalibrations } from '../services/judge/judge-reports';
+import { activateJudgeVersionFor, createJudgeVersion, listJudgeVersions, type CreateJudgeVersionInput } from '../services/judge/judge-versions';
 import { createProject, getProject, listProjects, requireProject } from '../services/projects';
 import { listReleases, listTraces, recordFeedback, sliceDistribution, type TraceFilter } from '../services/traces';
 import type { ApiContext } from './context';
@@ -80,6 +83,11 @@ export const resolvers = {
     evalSets: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => listEvalSets(ctx.db, ctx.principal, args.projectId),
     evalSetVersion: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => getVersion(ctx.db, ctx.principal, args.id),
     diffEvalSetVersions: (_: unknown, args: Args<{ a: string; b: string }>, ctx: ApiContext) => diffEvalSetVersions(ctx.db, ctx.principal, args.a, args.b),
+    judgeVersions: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => listJudgeVersions(ctx.db, ctx.principal, args.projectId),
+    agreementReports: (_: unknown, args: Args<{ projectId: string; first?: number }>, ctx: ApiContext) => listAgreementReports(ctx.db, ctx.principal, args.projectId, args.first),
+    recalibrations: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => listRecalibrations(ctx.db, ctx.principal, args.projectId),
+    judgeSettings: async (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => (await getProjectSettings(ctx.db, ctx.principal, args.projectId)).judge,
+    flywheelSchedule: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => describeSchedule(ctx.db, ctx.temporal, ctx.principal, args.projectId),
   },
   Mutation: {
     createProject: (_: unknown, args: Args<{ name: string }>, ctx: ApiContext) => createProject(ctx.db, ctx.principal, args.name),
@@ -125,10 +133,21 @@ export const resolvers = {
       const result = await applyRetirementPolicy(ctx.db, ctx.principal, args.evalSetId, args.olderThanMonths);
       return { retired: result.retired.map((r) => r.caseKey), version: result.version };
     },
+    createJudgeVersion: (_: unknown, args: Args<{ projectId: string; input: Omit<CreateJudgeVersionInput, 'projectId'> }>, ctx: ApiContext) =>
+      createJudgeVersion(ctx.db, ctx.principal, { ...args.input, projectId: args.projectId }),
+    activateJudgeVersion: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => activateJudgeVersionFor(ctx.db, ctx.principal, args.id),
+    setJudgeSettings: (_: unknown, args: Args<{ projectId: string; settings: unknown }>, ctx: ApiContext) => setJudgeSettings(ctx.db, ctx.principal, args.projectId, args.settings),
+    scheduleFlywheel: (_: unknown, args: Args<{ projectId: string; schedule?: unknown }>, ctx: ApiContext) => scheduleFlywheel(ctx.db, ctx.temporal, ctx.principal, args.projectId, stripNulls(args.schedule)),
+    pauseSchedule: (_: unknown, args: Args<{ projectId: string; paused: boolean; note?: string }>, ctx: ApiContext) => pauseSchedule(ctx.db, ctx.temporal, ctx.principal, args.projectId, args.paused, args.note),
+    triggerNow: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => triggerNow(ctx.db, ctx.temporal, ctx.principal, args.projectId),
     importEvalSet: async (_: unknown, args: Args<{ projectId: string; name: string; jsonl: string }>, ctx: ApiContext) => {
       const { set, version } = await importEvalSet(ctx.db, ctx.principal, args.projectId, args.name, args.jsonl);
       return { evalSet: set, version };
     },
+  },
+  JudgePromptVersion: {
+    parent: (version: { parentId: string | null }, _: unknown, ctx: ApiContext) => (version.parentId ? ctx.loaders.judgeVersionById.load(version.parentId) : null),
+    agreementReports: (version: { id: string }, _: unknown, ctx: ApiContext) => ctx.loaders.agreementReportsByJudgeVersion.load(version.id),
   },
   EvalSet: {
     latestVersion: (set: { id: string }, _: unknown, ctx: ApiContext) => ctx.db.evalSetVersion.findFirst({ where: { evalSetId: set.id }, orderBy: { version: 'desc' } }),
@@ -164,5 +183,7 @@ export const resolvers = {
     workflowStatus: (run: RunRow, _: unknown, ctx: ApiContext) => workflowStatus(ctx.temporal, run.workflowId),
     labelingProgress: (run: RunRow, _: unknown, ctx: ApiContext) => liveLabelingProgress(ctx.temporal, run.workflowId),
     mergeReport: (run: RunRow & { summary: unknown }) => (run.summary as { merge?: unknown } | null)?.merge ?? null,
+    judging: (run: RunRow & { summary: unknown }) => (run.summary as { judging?: unknown } | null)?.judging ?? null,
+    recalibration: (run: RunRow, _: unknown, ctx: ApiContext) => ctx.db.recalibration.findUnique({ where: { runId: run.id } }),
   },
 };

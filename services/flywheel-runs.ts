@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { previousMonthPeriod, type RunProgress } from '../core/runs/run-stage';
+import { PERIOD_ATTRIBUTE, PROJECT_ID_ATTRIBUTE, periodLabel } from '../core/runs/search-attributes';
 import type { Db } from '../db/client';
+import { searchAttributesEnabled } from '../temporal/search-attributes-config';
 import { cancelRunSignal, flywheelRun, progressQuery } from '../workflows';
 import type { Principal } from './api-keys';
 import { authorize } from './authorization';
@@ -39,6 +41,9 @@ export async function startFlywheelRun(
       taskQueue: temporal.taskQueue,
       workflowId,
       args: [{ runId, projectId: input.projectId, ...period }],
+      ...(searchAttributesEnabled()
+        ? { typedSearchAttributes: [{ key: PROJECT_ID_ATTRIBUTE, value: input.projectId }, { key: PERIOD_ATTRIBUTE, value: periodLabel(period.periodStart) }] }
+        : {}),
     });
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);

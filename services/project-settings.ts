@@ -1,6 +1,7 @@
 // Per-project settings that shape each run: sampling policy, labeling settings, failure taxonomy.
 // Stored validated; each run copies them so its report says under which settings it was made.
 import { parseLabelingSettings, type LabelingSettings } from '../core/labeling/labeling-settings';
+import { parseJudgeSettings, type JudgeSettings } from '../core/judge/judge-settings';
 import { parseSamplingPolicy, type SamplingPolicy } from '../core/sampling/policy';
 import type { Db } from '../db/client';
 import type { Principal } from './api-keys';
@@ -10,16 +11,19 @@ import { requireProject } from './projects';
 export interface RunSettings {
   sampling: SamplingPolicy;
   labeling: LabelingSettings;
+  judge: JudgeSettings;
   failureTaxonomy: string[];
 }
 
 /** Stored settings are validated on write; a failure here means the row was edited by hand. */
-export function resolveProjectSettings(project: { samplingPolicy: unknown; labelingSettings: unknown; failureTaxonomy: string[] }): RunSettings {
+export function resolveProjectSettings(project: { samplingPolicy: unknown; labelingSettings: unknown; judgeSettings: unknown; failureTaxonomy: string[] }): RunSettings {
   const sampling = parseSamplingPolicy(project.samplingPolicy ?? {});
   if (!sampling.ok) throw new Error(`stored sampling policy is invalid: ${sampling.reason}`);
   const labeling = parseLabelingSettings(project.labelingSettings ?? {});
   if (!labeling.ok) throw new Error(`stored labeling settings are invalid: ${labeling.reason}`);
-  return { sampling: sampling.policy, labeling: labeling.settings, failureTaxonomy: project.failureTaxonomy };
+  const judge = parseJudgeSettings(project.judgeSettings ?? {});
+  if (!judge.ok) throw new Error(`stored judge settings are invalid: ${judge.reason}`);
+  return { sampling: sampling.policy, labeling: labeling.settings, judge: judge.settings, failureTaxonomy: project.failureTaxonomy };
 }
 
 export async function getProjectSettings(db: Db, principal: Principal, projectId: string) {
@@ -39,6 +43,14 @@ export async function setLabelingSettings(db: Db, principal: Principal, projectI
   const parsed = parseLabelingSettings(input);
   if (!parsed.ok) throw badInput(parsed.reason);
   await db.project.update({ where: { id: projectId }, data: { labelingSettings: parsed.settings } });
+  return parsed.settings;
+}
+
+export async function setJudgeSettings(db: Db, principal: Principal, projectId: string, input: unknown) {
+  await requireProject(db, principal, projectId, 'operate');
+  const parsed = parseJudgeSettings(input);
+  if (!parsed.ok) throw badInput(parsed.reason);
+  await db.project.update({ where: { id: projectId }, data: { judgeSettings: parsed.settings } });
   return parsed.settings;
 }
 

@@ -8,12 +8,14 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
+import { startSimulatedProvider } from '../simulator/llm-provider';
 import { findTemporalBinary, startTemporalDevServer } from '../temporal/dev-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     postgresAdminUrl: string;
+    simulatorUrl: string;
   }
 }
 
@@ -64,6 +66,11 @@ export default async function setup(project: TestProject) {
     temporalAddress = server.address;
   }
 
+  // One simulated LLM provider for files that judge without steering it (those that do start their own).
+  const simulator = await startSimulatedProvider({ seed: 'test-suite' });
+  stops.push(simulator.stop);
+
+  project.provide('simulatorUrl', simulator.url);
   project.provide('temporalAddress', temporalAddress);
   project.provide('postgresAdminUrl', adminUrl);
 

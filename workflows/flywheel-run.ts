@@ -14,19 +14,27 @@ import {
 import type { FlywheelActivities } from '../activities';
 import type { FlywheelRunInput, RunProgress, RunStage } from '../core/runs/run-stage';
 import { labelingQueue } from './labeling-queue';
+import { recalibrateJudge } from './recalibration';
 
 export const cancelRunSignal = defineSignal<[reason?: string]>('cancelRun');
 export const progressQuery = defineQuery<RunProgress>('progress');
 
-const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, finishRun } = proxyActivities<FlywheelActivities>({
+const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, ensureActiveJudgeVersion, casesOfRun, computeJudgeAgreement, finishRun } = proxyActivities<FlywheelActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+// Judging batches are long: they heartbeat, and a lost worker is noticed within a minute.
+const { judgeEvalCases } = proxyActivities<FlywheelActivities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
 });
 
 const HOUR_MS = 3_600_000;
 
 export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress> {
-  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null, sample: null, labeling: null, merge: null };
+  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null, sample: null, labeling: null, merge: null, judging: null, recalibration: null };
   const work = new CancellationScope();
 
   setHandler(progressQuery, () => progress);
@@ -71,6 +79,40 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
         if (progress.labeling.done > 0) {
           await enterStage('merging');
           progress.merge = await mergeLabelsIntoEvalSets({ runId: input.runId, projectId: input.projectId, sliceDimension: settings.sampling.sliceDimension });
+
+          await enterStage('judging');
+          const judge = await ensureActiveJudgeVersion({ projectId: input.projectId });
+          const caseIds = await casesOfRun({ runId: input.runId, projectId: input.projectId });
+          const batch = await judgeEvalCases({ judgeVersionId: judge.id, caseIds });
+          const agreement = await computeJudgeAgreement({
+            projectId: input.projectId,
+            runId: input.runId,
+            judgeVersionId: judge.id,
+            caseIds,
+            scope: 'run',
+            settings: settings.judge,
+            sliceDimension: settings.sampling.sliceDimension,
+          });
+          progress.judging = {
+            judgeVersionId: judge.id,
+            judgeVersion: judge.version,
+            cases: caseIds.length,
+            scored: batch.scored + batch.alreadyJudged,
+            failed: batch.failed,
+            failureReasons: batch.failureReasons,
+            agreementReportId: agreement.reportId,
+            primary: agreement.primary,
+          };
+
+          if (agreement.primary.below) {
+            await enterStage('recalibrating');
+            const result = await executeChild(recalibrateJudge, {
+              workflowId: `${workflowInfo().workflowId}-recalibration`,
+              parentClosePolicy: ParentClosePolicy.TERMINATE,
+              args: [{ runId: input.runId, projectId: input.projectId, activeVersionId: judge.id, settings: settings.judge, sliceDimension: settings.sampling.sliceDimension }],
+            });
+            progress.recalibration = { ...result.decision, split: result.split, candidates: result.candidates.length };
+          }
         }
       }
       await enterStage('finishing');

@@ -1,2 +1,4 @@
 export { flywheelRun, cancelRunSignal, progressQuery } from './flywheel-run';
 export { labelingQueue, submitLabelUpdate, skipTaskUpdate, closeLabelingSignal, labelingProgressQuery } from './labeling-queue';
+export { recalibrateJudge } from './recalibration';
+export { scheduledFlywheelRun } from './scheduled-run';

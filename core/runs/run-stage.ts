@@ -4,7 +4,7 @@ import type { SampleReport } from '../sampling/sample-report';
 
 // The stages of a flywheel run, in order. Shared by the workflow (its stage query),
 // the activities (the run row) and the API.
-export const RUN_STAGES = ['starting', 'snapshotting_traces', 'sampling', 'labeling', 'merging', 'finishing', 'completed', 'cancelled', 'failed'] as const;
+export const RUN_STAGES = ['starting', 'snapshotting_traces', 'sampling', 'labeling', 'merging', 'judging', 'recalibrating', 'finishing', 'completed', 'cancelled', 'failed'] as const;
 export type RunStage = (typeof RUN_STAGES)[number];
 
 export interface FlywheelRunInput {
@@ -37,6 +37,27 @@ export interface RunProgress {
   sample: SampleReport | null;
   labeling: LabelingReport | null;
   merge: MergeReport | null;
+  judging: JudgingSummary | null;
+  recalibration: RecalibrationSummary | null;
+}
+
+export interface JudgingSummary {
+  judgeVersionId: string;
+  judgeVersion: number;
+  cases: number;
+  scored: number;
+  failed: number;
+  failureReasons: string[];
+  agreementReportId: string | null;
+  primary: { metric: string; value: number | null; n: number; threshold: number; below: boolean; unmeasured: boolean } | null;
+}
+
+export interface RecalibrationSummary {
+  decision: 'promoted' | 'kept_active';
+  promotedVersionId: string | null;
+  reason: string;
+  split: { tuning: number; validation: number; heldOut: number };
+  candidates: number;
 }
 
 /** The calendar month before `now`, in UTC: the default period of a monthly run. */

@@ -29,7 +29,7 @@ export function syntheticTraces(count: number, options: { seed?: string; month?:
         turn,
         timestamp: `${month}-${String(day).padStart(2, '0')}T${String(8 + turn).padStart(2, '0')}:00:00Z`,
         input,
-        output: `answer about ${topic}`,
+        output: `answer ${traces.length} about ${topic}`,
         release: options.release ?? (rng() < 0.5 ? 'v1' : 'v2'),
         slice: { intent },
         latencyMs: Math.round(300 + rng() * 3000),

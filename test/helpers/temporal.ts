@@ -25,6 +25,8 @@ export async function connectTestTemporal(db: Db): Promise<TestTemporal> {
     runtimeInstalled = true;
   }
   const address = inject('temporalAddress');
+  // The worker judges through the simulated provider unless the file started its own.
+  process.env.FLYWHEEL_SIMULATOR_URL ??= inject('simulatorUrl');
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const workerConnection = await NativeConnection.connect({ address });

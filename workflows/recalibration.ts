@@ -1,0 +1,48 @@
+// Recalibration of the judge, as a child workflow of a run whose judge agreement fell
+// under the threshold. Orchestration only; the split, candidates and decision are activities.
+import { proxyActivities } from '@temporalio/workflow';
+import type { FlywheelActivities } from '../activities';
+import type { JudgeSettings } from '../core/judge/judge-settings';
+
+const { prepareRecalibration, proposeJudgeCandidates, decideRecalibration } = proxyActivities<FlywheelActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+// Judging batches are long: they heartbeat, and a lost worker is noticed within a minute.
+const { judgeEvalCases } = proxyActivities<FlywheelActivities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+});
+
+export interface RecalibrationInput {
+  runId: string;
+  projectId: string;
+  activeVersionId: string;
+  settings: JudgeSettings;
+  sliceDimension: string | null;
+}
+
+export async function recalibrateJudge(input: RecalibrationInput) {
+  const split = await prepareRecalibration({ runId: input.runId, projectId: input.projectId, tuningShare: input.settings.tuningShare });
+  await judgeEvalCases({ judgeVersionId: input.activeVersionId, caseIds: [...split.tuningCaseIds, ...split.validationCaseIds] });
+  const candidates = await proposeJudgeCandidates({
+    runId: input.runId,
+    projectId: input.projectId,
+    activeVersionId: input.activeVersionId,
+    tuningCaseIds: split.tuningCaseIds,
+    maxFewShot: input.settings.maxFewShot,
+  });
+  await Promise.all(candidates.map((c) => judgeEvalCases({ judgeVersionId: c.versionId, caseIds: split.validationCaseIds })));
+  const decision = await decideRecalibration({
+    runId: input.runId,
+    projectId: input.projectId,
+    activeVersionId: input.activeVersionId,
+    candidateIds: candidates.map((c) => c.versionId),
+    split,
+    settings: input.settings,
+    sliceDimension: input.sliceDimension,
+  });
+  return { split: { tuning: split.tuningCaseIds.length, validation: split.validationCaseIds.length, heldOut: split.heldOut }, candidates, decision };
+}
