@@ -1,5 +1,6 @@
 // Sampling a run's period: counting and picking happen in SQL (nothing loads the
 // period's traces into memory); how many to take per cell is decided by core/sampling.
+import { createHash } from 'node:crypto';
 import { allocateSample, activeStrata, UNTAGGED_SLICE, type CellAllocation } from '../core/sampling/allocation';
 import { keepDistinctCandidates } from '../core/sampling/near-duplicates';
 import type { SamplingPolicy, StratumKind } from '../core/sampling/policy';
@@ -20,10 +21,57 @@ export const STRATUM_SIGNALS: Record<StratumKind, readonly string[]> = {
 // Candidates fetched per cell beyond its count, to replace near-duplicates.
 const OVERFETCH = (count: number) => count * 2 + 10;
 
+// Within a cell, traces are picked in seeded md5 order (core/sampling/seeded-order). md5
+// costs about a microsecond a row in PostgreSQL, which is most of the time on a million
+// traces, so a cell much larger than the `lim` candidates it needs is thinned first: only
+// its traces whose seeded 64-bit hash uuid_hash_extended(id, key) has its `bits` lowest
+// bits zero (a 2^-bits share, nested as `bits` grows) are ranked by md5. `bits` is the
+// largest that still leaves PREFILTER_TARGET(lim) traces on average, at least twice the
+// need, so coming up short is astronomically rare; when it happens the cell is ranked
+// whole. A cell ranked whole (the small ones) is picked exactly as orderBySampleKey
+// orders it; a thinned one by md5 order within its seeded subset: as random, and as
+// reproducible, since `bits` depends only on the counts and the policy.
+const PREFILTER_TARGET = (lim: number) => 2 * lim + 64;
+
+/** Lowest hash bits that must be zero for a trace of a cell to be ranked (0: rank it whole). */
+export function prefilterBits(available: number, lim: number): number {
+  let bits = 0;
+  while (bits < 48 && available / 2 ** (bits + 1) >= PREFILTER_TARGET(lim)) bits += 1;
+  return bits;
+}
+
+/** The uuid_hash_extended seed of a sampling seed: the first 64 bits of its md5, signed. */
+function hashKey(seed: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${createHash('md5').update(seed, 'utf8').digest('hex').slice(0, 16)}`)).toString();
+}
+
 function stratumCase(strata: StratumKind[], firstParam: number): { sql: string; params: string[][] } {
   const branches = strata.map((s, i) => `WHEN t.negative_signals && $${firstParam + i}::text[] THEN '${s}'`);
-  return { sql: `CASE ${branches.join(' ')} ELSE 'baseline' END`, params: strata.map((s) => [...STRATUM_SIGNALS[s]]) };
+  // Most traces have no signal: one cardinality() instead of an overlap test per stratum.
+  return {
+    sql: `CASE WHEN cardinality(t.negative_signals) = 0 THEN 'baseline' ${branches.join(' ')} ELSE 'baseline' END`,
+    params: strata.map((s) => [...STRATUM_SIGNALS[s]]),
+  };
 }
+
+// The activity's own limit (workflows/flywheel-run.ts); the reads below never outlive it.
+const READ_TIMEOUT_MS = 2 * 60_000;
+
+/**
+ * A read with JIT compilation off: on these one-pass scans PostgreSQL spends 100–200 ms
+ * compiling expressions per query, more than they then save.
+ */
+function readWithoutJit<T>(db: Db, sql: string, ...params: unknown[]): Promise<T> {
+  return db.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe('SET LOCAL jit = off');
+      return tx.$queryRawUnsafe<T>(sql, ...params);
+    },
+    { timeout: READ_TIMEOUT_MS, maxWait: READ_TIMEOUT_MS },
+  );
+}
+
+type CandidateRow = { id: string; input: string; negative_signals: string[]; slice_value: string; stratum: string; rn: bigint; survivors: bigint };
 
 export function createSamplingActivities(db: Db) {
   return {
@@ -36,48 +84,85 @@ export function createSamplingActivities(db: Db) {
       const strata = activeStrata(policy);
       const stratum = stratumCase(strata, 5);
       const sliceExpr = policy.sliceDimension ? `COALESCE(t.slice->>$4, '${UNTAGGED_SLICE}')` : `'${UNTAGGED_SLICE}'`;
-      const eligible = `SELECT t.id, t.input, t.negative_signals, ${sliceExpr} AS slice_value, ${stratum.sql} AS stratum
-          FROM trace t
-         WHERE t.project_id = $1::uuid AND t.timestamp >= $2::timestamptz AND t.timestamp < $3::timestamptz
-           AND NOT EXISTS (SELECT 1 FROM label l WHERE l.trace_id = t.id)`;
+      const inPeriod = 't.project_id = $1::uuid AND t.timestamp >= $2::timestamptz AND t.timestamp < $3::timestamptz';
       const baseParams = [input.projectId, input.periodStart, input.periodEnd, policy.sliceDimension ?? '', ...stratum.params];
 
-      const [counts, labelled] = await Promise.all([
+      // Eligible traces per cell = the period's traces per cell minus its labelled ones:
+      // the big count needs no join, the small one starts from the labels.
+      const cellCounts = (filter: string) =>
+        `SELECT ${sliceExpr} AS slice_value, ${stratum.sql} AS stratum, count(*) AS n FROM trace t WHERE ${inPeriod}${filter} GROUP BY 1, 2`;
+      const [all, labelled] = await Promise.all([
+        readWithoutJit<{ slice_value: string; stratum: string; n: bigint }[]>(db, cellCounts(''), ...baseParams),
         db.$queryRawUnsafe<{ slice_value: string; stratum: string; n: bigint }[]>(
-          `SELECT slice_value, stratum, count(*) AS n FROM (${eligible}) e GROUP BY slice_value, stratum`,
+          cellCounts(' AND EXISTS (SELECT 1 FROM label l WHERE l.trace_id = t.id)'),
           ...baseParams,
         ),
-        db.$queryRawUnsafe<{ n: bigint }[]>(
-          `SELECT count(*) AS n FROM trace t WHERE t.project_id = $1::uuid AND t.timestamp >= $2::timestamptz AND t.timestamp < $3::timestamptz
-             AND EXISTS (SELECT 1 FROM label l WHERE l.trace_id = t.id)`,
-          input.projectId,
-          input.periodStart,
-          input.periodEnd,
-        ),
       ]);
+      const cellKey = (c: { stratum: string; slice: string }) => `${c.stratum}\u0000${c.slice}`;
+      const labelledIn = new Map(labelled.map((row) => [cellKey({ stratum: row.stratum, slice: row.slice_value }), Number(row.n)]));
+      const counts = all
+        .map((row) => ({ ...row, n: Number(row.n) - (labelledIn.get(cellKey({ stratum: row.stratum, slice: row.slice_value })) ?? 0) }))
+        .filter((row) => row.n > 0);
       const sliceTotals = new Map<string, number>();
-      for (const row of counts) sliceTotals.set(row.slice_value, (sliceTotals.get(row.slice_value) ?? 0) + Number(row.n));
+      const available = new Map<string, number>();
+      for (const row of counts) {
+        sliceTotals.set(row.slice_value, (sliceTotals.get(row.slice_value) ?? 0) + row.n);
+        available.set(cellKey({ stratum: row.stratum, slice: row.slice_value }), row.n);
+      }
       const allocation = allocateSample(policy, {
         slices: [...sliceTotals.entries()].map(([slice, total]) => ({ slice, total })),
-        cells: counts.filter((row) => row.stratum !== 'baseline').map((row) => ({ stratum: row.stratum as StratumKind, slice: row.slice_value, available: Number(row.n) })),
+        cells: counts.filter((row) => row.stratum !== 'baseline').map((row) => ({ stratum: row.stratum as StratumKind, slice: row.slice_value, available: row.n })),
       });
       const cells = allocation.cells.filter((c) => c.count > 0);
 
-      const candidates = cells.length
-        ? await db.$queryRawUnsafe<{ id: string; input: string; negative_signals: string[]; slice_value: string; stratum: string; rn: bigint }[]>(
-            `WITH eligible AS (${eligible}),
-                  ranked AS (SELECT e.*, row_number() OVER (PARTITION BY e.stratum, e.slice_value ORDER BY md5($${5 + strata.length}::text || ':' || e.id::text)) AS rn FROM eligible e)
-             SELECT r.id, r.input, r.negative_signals, r.slice_value, r.stratum, r.rn
-               FROM ranked r
-               JOIN unnest($${6 + strata.length}::text[], $${7 + strata.length}::text[], $${8 + strata.length}::int[]) AS c(stratum, slice, lim)
-                 ON c.stratum = r.stratum AND c.slice = r.slice_value AND r.rn <= c.lim`,
-            ...baseParams,
-            seed,
-            cells.map((c) => c.stratum),
-            cells.map((c) => c.slice),
-            cells.map((c) => OVERFETCH(c.count)),
-          )
-        : [];
+      // Up to `lim` candidates of each cell, in pick order (rn); `survivors` is how many of
+      // the cell's traces passed its prefilter.
+      const fetchCandidates = (wanted: { cell: CellAllocation; bits: number }[]) =>
+        readWithoutJit<CandidateRow[]>(
+          db,
+          `WITH eligible AS (
+                  SELECT t.id, t.input, t.negative_signals, ${sliceExpr} AS slice_value, ${stratum.sql} AS stratum
+                    FROM trace t
+                   WHERE ${inPeriod}),
+                thinned AS (
+                  SELECT e.*, c.lim
+                    FROM eligible e
+                    JOIN unnest($${6 + strata.length}::text[], $${7 + strata.length}::text[], $${8 + strata.length}::int[], $${9 + strata.length}::int8[])
+                           AS c(stratum, slice, lim, mask)
+                      ON c.stratum = e.stratum AND c.slice = e.slice_value
+                   WHERE c.mask = 0 OR (uuid_hash_extended(e.id, $${10 + strata.length}::int8) & c.mask) = 0),
+                ranked AS (
+                  SELECT h.*,
+                         row_number() OVER w AS rn,
+                         count(*) OVER (PARTITION BY h.stratum, h.slice_value) AS survivors
+                    FROM thinned h
+                   WHERE NOT EXISTS (SELECT 1 FROM label l WHERE l.trace_id = h.id)
+                  WINDOW w AS (PARTITION BY h.stratum, h.slice_value
+                               ORDER BY md5($${5 + strata.length}::text || ':' || h.id::text) COLLATE "C", h.id::text COLLATE "C"))
+           SELECT r.id, r.input, r.negative_signals, r.slice_value, r.stratum, r.rn, r.survivors
+             FROM ranked r
+            WHERE r.rn <= r.lim`,
+          ...baseParams,
+          seed,
+          wanted.map((w) => w.cell.stratum),
+          wanted.map((w) => w.cell.slice),
+          wanted.map((w) => OVERFETCH(w.cell.count)),
+          wanted.map((w) => (2n ** BigInt(w.bits) - 1n).toString()),
+          hashKey(seed),
+        );
+      const planned = cells.map((cell) => ({ cell, bits: prefilterBits(available.get(cellKey(cell)) ?? 0, OVERFETCH(cell.count)) }));
+      let candidates = planned.length ? await fetchCandidates(planned) : [];
+      // A thinned cell whose subset came up short of its need is ranked whole after all.
+      const survivorsOf = new Map<string, number>();
+      for (const row of candidates) survivorsOf.set(cellKey({ stratum: row.stratum, slice: row.slice_value }), Number(row.survivors));
+      const short = planned.filter((p) => p.bits > 0 && (survivorsOf.get(cellKey(p.cell)) ?? 0) < OVERFETCH(p.cell.count));
+      if (short.length) {
+        const redo = new Set(short.map((p) => cellKey(p.cell)));
+        candidates = [
+          ...candidates.filter((row) => !redo.has(cellKey({ stratum: row.stratum, slice: row.slice_value }))),
+          ...(await fetchCandidates(short.map((p) => ({ cell: p.cell, bits: 0 })))),
+        ];
+      }
 
       // Cells in allocation order (strata by priority, baseline last); within a cell, seeded order.
       const byCell = new Map<string, typeof candidates>();
@@ -111,7 +196,7 @@ export function createSamplingActivities(db: Db) {
         byStratum,
         bySlice,
         sliceDimension: policy.sliceDimension,
-        excluded: { alreadyLabelled: Number(labelled[0]?.n ?? 0), inEvalSet: 0, nearDuplicates: excluded.length },
+        excluded: { alreadyLabelled: labelled.reduce((sum, row) => sum + Number(row.n), 0), inEvalSet: 0, nearDuplicates: excluded.length },
         shortfalls,
       };
 

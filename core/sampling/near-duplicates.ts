@@ -2,7 +2,7 @@
 // question teach a labeler nothing the first did not, and they crowd out other traffic.
 // Candidates come in pick order (seeded, see ./seeded-order), so which copy survives is
 // as random and as reproducible as the pick itself.
-import { nearDuplicateKey, normalizeText, similarity } from '../text/normalize';
+import { featuresSimilarity, nearDuplicateKey, similarityFeatures, type SimilarityFeatures } from '../text/normalize';
 
 /**
  * Similarity at or above which two inputs count as the same request. High on purpose:
@@ -61,9 +61,8 @@ function createDistinctSet(threshold: number) {
   }
   const keptIds = new Set<string>();
   const byKey = new Map<string, string>();
-  // Normalised once per kept input; similarity() normalises again, which is a no-op on
-  // normalised text (normalizeText is idempotent) and cheap.
-  const keptTexts: { traceId: string; text: string }[] = [];
+  // Features (normalised text, stems, trigrams) computed once per kept input.
+  const keptTexts: { traceId: string; features: SimilarityFeatures }[] = [];
 
   /** Why `c` duplicates a kept candidate, or null (then it has been added to the set). */
   return function admit(c: DedupeCandidate): ExcludedCandidate | null {
@@ -74,10 +73,10 @@ function createDistinctSet(threshold: number) {
     if (key !== '') {
       const same = byKey.get(key);
       if (same !== undefined) return { traceId, reason: 'duplicate', duplicateOf: same, similarity: 1 };
-      const text = normalizeText(c.input);
+      const features = similarityFeatures(c.input);
       let best: { traceId: string; score: number } | null = null;
       for (const k of keptTexts) {
-        const score = similarity(text, k.text);
+        const score = featuresSimilarity(features, k.features).score;
         // Strictly greater: on a tie the earlier kept trace is reported.
         if (score >= threshold && (best === null || score > best.score)) best = { traceId: k.traceId, score };
       }
@@ -85,7 +84,7 @@ function createDistinctSet(threshold: number) {
         return { traceId, reason: 'near_duplicate', duplicateOf: best.traceId, similarity: best.score };
       }
       byKey.set(key, traceId);
-      keptTexts.push({ traceId, text });
+      keptTexts.push({ traceId, features });
     }
     keptIds.add(traceId);
     return null;

@@ -179,18 +179,35 @@ function dice(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
 const WORD_WEIGHT = 0.6;
 const TRIGRAM_WEIGHT = 0.4;
 
-/** Like {@link similarity} but also returns the word and trigram components. */
-export function similarityBreakdown(a: string, b: string): SimilarityBreakdown {
-  const na = normalizeText(a);
-  const nb = normalizeText(b);
+/** What {@link similarity} computes from one text, computed once for many comparisons. */
+export interface SimilarityFeatures {
+  readonly normalized: string;
+  readonly stems: ReadonlyMap<string, number>;
+  readonly trigrams: ReadonlySet<string>;
+}
+
+export function similarityFeatures(s: string): SimilarityFeatures {
+  const normalized = normalizeText(s);
+  return normalized === ''
+    ? { normalized, stems: new Map(), trigrams: new Set() }
+    : { normalized, stems: weightedStems(normalized), trigrams: shinglesOfNormalized(contentWords(normalized), 3) };
+}
+
+/** {@link similarityBreakdown} of two texts' features. */
+export function featuresSimilarity(a: SimilarityFeatures, b: SimilarityFeatures): SimilarityBreakdown {
   // Nothing left after normalisation (only punctuation/whitespace): no evidence of
   // shared content, so not similar — even to another empty string.
-  if (na === '' || nb === '') return { words: 0, trigrams: 0, score: 0 };
-  if (na === nb) return { words: 1, trigrams: 1, score: 1 };
-  const words = weightedDice(weightedStems(na), weightedStems(nb));
-  const trigrams = dice(shinglesOfNormalized(contentWords(na), 3), shinglesOfNormalized(contentWords(nb), 3));
+  if (a.normalized === '' || b.normalized === '') return { words: 0, trigrams: 0, score: 0 };
+  if (a.normalized === b.normalized) return { words: 1, trigrams: 1, score: 1 };
+  const words = weightedDice(a.stems, b.stems);
+  const trigrams = dice(a.trigrams, b.trigrams);
   const score = Math.min(1, Math.max(0, WORD_WEIGHT * words + TRIGRAM_WEIGHT * trigrams));
   return { words, trigrams, score };
+}
+
+/** Like {@link similarity} but also returns the word and trigram components. */
+export function similarityBreakdown(a: string, b: string): SimilarityBreakdown {
+  return featuresSimilarity(similarityFeatures(a), similarityFeatures(b));
 }
 
 /**
