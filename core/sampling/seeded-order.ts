@@ -4,6 +4,9 @@
 //
 //   ORDER BY md5($seed || ':' || trace_id::text) COLLATE "C", trace_id COLLATE "C"
 //
+// A cell much larger than it needs is first thinned to a seeded subset (activities/sampling.ts,
+// `prefilterBits`), and that subset is ordered this way; small cells are ordered whole.
+//
 // md5 is used as a hash, not for security: it is built into PostgreSQL (no extension)
 // and node:crypto, and its hex digest sorts the same way in both as long as the SQL
 // compares bytes (COLLATE "C"), which is also what JavaScript's `<` does on ASCII.

@@ -29,9 +29,15 @@ interface TurnRow {
 
 export async function recomputeSessionSignals(tx: Tx, projectId: string, sessionIds: string[], settings: SignalSettings): Promise<void> {
   if (sessionIds.length === 0) return;
+  // One index probe per session on (project_id, session_id, turn). With `session_id =
+  // ANY(...)` a planner without fresh statistics (a new project, autovacuum off or behind)
+  // reads every row of the project through the project_id prefix instead, so each batch
+  // cost grew with the table; the fenced LATERAL (OFFSET 0) keeps the probe per session.
   const rows = await tx.$queryRawUnsafe<TurnRow[]>(
-    `SELECT id, session_id, turn, timestamp, input, latency_ms, thumb::text AS thumb, rating, regenerated, copied, escalated, abandoned, flags
-       FROM trace WHERE project_id = $1::uuid AND session_id = ANY($2::text[])`,
+    `SELECT t.* FROM (SELECT DISTINCT unnest($2::text[]) AS session_id) AS s
+       CROSS JOIN LATERAL (
+         SELECT id, session_id, turn, timestamp, input, latency_ms, thumb::text AS thumb, rating, regenerated, copied, escalated, abandoned, flags
+           FROM trace WHERE project_id = $1::uuid AND trace.session_id = s.session_id OFFSET 0) AS t`,
     projectId,
     sessionIds,
   );
@@ -77,9 +83,14 @@ export async function recomputeSessionSignals(tx: Tx, projectId: string, session
       derivations,
     );
   }
+  // Only rows whose negative signals change are written: negative_signals is GIN-indexed,
+  // so every write is a non-HOT update touching all of trace's indexes, and most new
+  // traces keep the column's default '{}'.
   await tx.$executeRawUnsafe(
-    `UPDATE trace SET negative_signals = ARRAY(SELECT jsonb_array_elements_text(u.kinds::jsonb))
-       FROM unnest($1::uuid[], $2::text[]) AS u(id, kinds) WHERE trace.id = u.id`,
+    `UPDATE trace SET negative_signals = n.kinds
+       FROM (SELECT u.id, ARRAY(SELECT jsonb_array_elements_text(u.kinds::jsonb)) AS kinds
+               FROM unnest($1::uuid[], $2::text[]) AS u(id, kinds)) AS n
+      WHERE trace.id = n.id AND trace.negative_signals IS DISTINCT FROM n.kinds`,
     allIds,
     allIds.map((id) => JSON.stringify(negativeByTrace.get(id) ?? [])),
   );
