@@ -2,17 +2,17 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { exportEvalSetVersion } from './export';
-import { formatIngestSummary, ingestFile } from './ingest';
+import { runDemo } from './demo';
+import { graphqlClient } from './graphql-client';
+import { formatIngestSummary, ingestFile, resolveKey } from './ingest';
+import { fetchRun, formatRunReport } from './run-report';
 import { startService } from './services';
 
 const log = (line: string) => console.log(`[flywheel] ${line}`);
 
 const program = new Command('flywheel').description('Eval flywheel: keep offline evals honest against production.');
 
-program
-  .command('up')
-  .description('start everything (embedded PostgreSQL and Temporal unless DATABASE_URL / TEMPORAL_ADDRESS are set), the worker and the API; Ctrl-C stops it all')
-  .action(async () => {
+async function up(options: { demo?: boolean }) {
     const config = loadConfig();
     const service = await startService(config, log);
     console.log('');
@@ -32,7 +32,55 @@ program
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
-  });
+    if (options.demo) {
+      if (!service.adminKey) throw new Error('the demo needs the admin key: set FLYWHEEL_ADMIN_KEY');
+      log('Demo: a synthetic month through the whole loop (simulated reviewers; simulated judge unless a real key is set)');
+      await runDemo({ baseUrl: service.graphqlUrl.replace(/\/graphql$/, ''), adminKey: service.adminKey, simulator: service.simulator, log });
+      console.log(`\nThe service keeps running: GraphQL ${service.graphqlUrl}${service.temporalUiUrl ? `, Temporal UI ${service.temporalUiUrl}` : ''}. Ctrl-C stops it.`);
+    }
+}
+
+program
+  .command('up')
+  .description('start everything (embedded PostgreSQL and Temporal unless DATABASE_URL / TEMPORAL_ADDRESS are set), the worker and the API; Ctrl-C stops it all')
+  .option('--demo', 'also run the demo: a synthetic month through the whole loop, with simulated reviewers')
+  .action(up);
+
+program
+  .command('demo')
+  .description('start everything and run the demo (same as `up --demo`)')
+  .action(() => up({ demo: true }));
+
+const apiOptions = (command: Command) =>
+  command
+    .option('-u, --url <url>', 'service base URL', process.env.FLYWHEEL_URL ?? 'http://127.0.0.1:4000')
+    .option('-k, --key <key>', 'API key (default: FLYWHEEL_API_KEY, then .data/admin.key)');
+
+async function clientFor(options: { url: string; key?: string }) {
+  return graphqlClient(options.url, await resolveKey({ key: options.key, dataDir: loadConfig().FLYWHEEL_DATA_DIR }));
+}
+
+apiOptions(
+  program
+    .command('run')
+    .description('start a flywheel run for a project (default period: the previous calendar month, UTC)')
+    .requiredOption('-p, --project <id>', 'project id')
+    .option('--from <iso>', 'period start (ISO 8601)')
+    .option('--to <iso>', 'period end (ISO 8601)'),
+).action(async (options: { project: string; from?: string; to?: string; url: string; key?: string }) => {
+  const gql = await clientFor(options);
+  const started = await gql('mutation($p: ID!, $s: DateTime, $e: DateTime) { startFlywheelRun(projectId: $p, periodStart: $s, periodEnd: $e) { id workflowId } }', { p: options.project, s: options.from ?? null, e: options.to ?? null });
+  console.log(`started run ${started.startFlywheelRun.id} (workflow ${started.startFlywheelRun.workflowId})`);
+});
+
+apiOptions(program.command('status').description('a run\'s status and stage').argument('<runId>')).action(async (runId: string, options: { url: string; key?: string }) => {
+  const run = await fetchRun(await clientFor(options), runId);
+  console.log(`${run.status} / ${run.stage}${run.labelingProgress ? `; labels ${run.labelingProgress.done}/${run.labelingProgress.total}` : ''}${run.needsAttention ? `; needs attention: ${run.needsAttention}` : ''}`);
+});
+
+apiOptions(program.command('report').description('print a run\'s report').argument('<runId>')).action(async (runId: string, options: { url: string; key?: string }) => {
+  console.log(formatRunReport(await fetchRun(await clientFor(options), runId)));
+});
 
 program
   .command('ingest')

@@ -12,9 +12,12 @@ import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { applyMigrations } from '../db/schema-engine';
 import { ensureAdminKey } from '../services/api-keys';
 import { findTemporalBinary, startTemporalDevServer } from '../temporal/dev-server';
+import { startSimulatedProvider, type SimulatedProvider } from '../simulator/llm-provider';
 import { createFlywheelWorker } from '../worker';
 
 export interface RunningService {
+  /** The local simulated LLM provider, started when no real provider key is configured. */
+  simulator: SimulatedProvider | null;
   graphqlUrl: string;
   temporalAddress: string;
   temporalUiUrl: string | undefined;
@@ -76,6 +79,15 @@ export async function startService(config: AppConfig, log: Log): Promise<Running
     const db = createDb(databaseUrl);
     stops.push(() => db.$disconnect());
 
+    // No real provider key: the judge uses the local simulation, said plainly.
+    let simulator: SimulatedProvider | null = null;
+    if (!process.env.OPENAI_API_KEY && !process.env.ANTHROPIC_API_KEY && !process.env.FLYWHEEL_SIMULATOR_URL) {
+      simulator = await startSimulatedProvider({ seed: 'service' });
+      stops.push(() => simulator!.stop());
+      process.env.FLYWHEEL_SIMULATOR_URL = simulator.url;
+      log(`No OPENAI_API_KEY or ANTHROPIC_API_KEY: the judge uses the SIMULATED LLM provider at ${simulator.url} (not a real model)`);
+    }
+
     const temporal = await startTemporal(config, log);
     stops.push(temporal.stop);
     const connection = await Connection.connect({ address: temporal.address });
@@ -103,6 +115,7 @@ export async function startService(config: AppConfig, log: Log): Promise<Running
 
     const adminKey = await resolveAdminKey(db, config, !config.DATABASE_URL);
     return {
+      simulator,
       graphqlUrl: `http://${config.HOST}:${port}/graphql`,
       temporalAddress: temporal.address,
       temporalUiUrl: temporal.uiUrl,
