@@ -10,6 +10,7 @@ import { listFlywheelRuns } from '../services/flywheel-run-list';
 import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
 import { applyRetirementPolicy, createEvalSet, diffEvalSetVersions, getVersion, importEvalSet, listEvalSets, retireEvalCase, versionCasesPage } from '../services/evalsets/eval-sets';
 import { claimTask, closeLabeling, liveLabelingProgress, listLabelTasks, sessionContext, skipTask, submitLabel } from '../services/labeling';
+import { correlationHistory, getCorrelationReport } from '../services/correlation-reports';
 import { describeSchedule, pauseSchedule, scheduleFlywheel, triggerNow } from '../services/schedules';
 import { getProjectSettings, setFailureTaxonomy, setJudgeSettings, setLabelingSettings, setSamplingPolicy } from '../services/project-settings';
 import { listAgreementReports, listRecalibrations } from '../services/judge/judge-reports';
@@ -87,6 +88,8 @@ export const resolvers = {
     agreementReports: (_: unknown, args: Args<{ projectId: string; first?: number }>, ctx: ApiContext) => listAgreementReports(ctx.db, ctx.principal, args.projectId, args.first),
     recalibrations: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => listRecalibrations(ctx.db, ctx.principal, args.projectId),
     judgeSettings: async (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => (await getProjectSettings(ctx.db, ctx.principal, args.projectId)).judge,
+    correlationReport: (_: unknown, args: Args<{ projectId: string; runId?: string }>, ctx: ApiContext) => getCorrelationReport(ctx.db, ctx.principal, args.projectId, args.runId),
+    correlationHistory: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => correlationHistory(ctx.db, ctx.principal, args.projectId),
     flywheelSchedule: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => describeSchedule(ctx.db, ctx.temporal, ctx.principal, args.projectId),
   },
   Mutation: {
@@ -185,5 +188,6 @@ export const resolvers = {
     mergeReport: (run: RunRow & { summary: unknown }) => (run.summary as { merge?: unknown } | null)?.merge ?? null,
     judging: (run: RunRow & { summary: unknown }) => (run.summary as { judging?: unknown } | null)?.judging ?? null,
     recalibration: (run: RunRow, _: unknown, ctx: ApiContext) => ctx.db.recalibration.findUnique({ where: { runId: run.id } }),
+    correlation: (run: RunRow, _: unknown, ctx: ApiContext) => ctx.db.correlationReport.findUnique({ where: { runId: run.id } }),
   },
 };

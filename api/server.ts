@@ -3,14 +3,18 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { authenticate } from '../services/api-keys';
+import { consumeRequest } from '../services/rate-limit';
 import { EXPORT_PATH, handleEvalSetExport } from './export-route';
 import { handleTraceIngest } from './ingest-route';
 import { createLoaders, type ApiContext, type ApiDeps } from './context';
 import { resolvers } from './resolvers';
 
 const typeDefs = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'schema.graphql'), 'utf8');
+
+const MAX_GRAPHQL_BODY_BYTES = 8 * 1024 * 1024;
 
 export function createGraphqlHandler(deps: ApiDeps) {
   return createYoga<object, ApiContext>({
@@ -19,11 +23,13 @@ export function createGraphqlHandler(deps: ApiDeps) {
     landingPage: false,
     // Errors that are not ServiceErrors/GraphQLErrors are masked: no stack trace reaches a client.
     maskedErrors: true,
-    context: async ({ request }) => ({
-      ...deps,
-      principal: await authenticate(deps.db, request.headers.get('authorization')),
-      loaders: createLoaders(deps.db),
-    }),
+    // Depth, cost, alias and token limits refuse expensive queries before they run.
+    plugins: [EnvelopArmorPlugin({ maxDepth: { n: 10 }, costLimit: { maxCost: 5000 }, maxAliases: { n: 15 }, maxTokens: { n: 5000 }, maxDirectives: { n: 20 } })],
+    context: async ({ request }) => {
+      const principal = await authenticate(deps.db, request.headers.get('authorization'));
+      await consumeRequest(principal.keyId);
+      return { ...deps, principal, loaders: createLoaders(deps.db) };
+    },
   });
 }
 
@@ -37,7 +43,7 @@ async function checkHealth(deps: ApiDeps): Promise<{ ok: boolean; postgres: stri
 
 export function createApiServer(deps: ApiDeps): Server {
   const graphql = createGraphqlHandler(deps);
-  return createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') {
       const health = await checkHealth(deps);
@@ -54,9 +60,18 @@ export function createApiServer(deps: ApiDeps): Server {
       return;
     }
     if (url.pathname === '/graphql') {
+      if (Number(req.headers['content-length'] ?? 0) > MAX_GRAPHQL_BODY_BYTES) {
+        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: `request body over ${MAX_GRAPHQL_BODY_BYTES} bytes; send traces through POST /v1/traces`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }));
+        req.resume();
+        return;
+      }
       await graphql(req, res);
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${req.method} ${url.pathname}` }));
   });
+  // A 1 GB trace upload takes longer than Node's default 5-minute request timeout; idle
+  // connections are still closed by the headers and keep-alive timeouts.
+  server.requestTimeout = 0;
+  return server;
 }

@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { SingleBar, Presets } from 'cli-progress';
+import type { IngestSummary } from '../services/ingestion/ingest-traces';
 
 export interface IngestCliOptions {
   project?: string;
@@ -14,15 +15,7 @@ export interface IngestCliOptions {
   dataDir: string;
 }
 
-interface Summary {
-  received: number;
-  accepted: number;
-  updated: number;
-  duplicates: number;
-  rejected: number;
-  errors: { line: number; reason: string }[];
-  errorsTruncated: boolean;
-}
+type Summary = IngestSummary;
 
 export async function resolveKey(options: { key?: string; dataDir: string }): Promise<string> {
   const key = options.key ?? process.env.FLYWHEEL_API_KEY ?? (await readFile(path.join(options.dataDir, 'admin.key'), 'utf8').then((s) => s.trim(), () => undefined));

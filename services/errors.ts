@@ -2,7 +2,7 @@
 // masked by graphql-yoga, so a stack trace never reaches a client.
 import { GraphQLError } from 'graphql';
 
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'UNAVAILABLE';
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'UNAVAILABLE' | 'RATE_LIMITED';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
@@ -11,6 +11,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
   CONFLICT: 409,
   UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
 };
 
 export class ServiceError extends GraphQLError {
@@ -21,7 +22,9 @@ export class ServiceError extends GraphQLError {
   ) {
     // Only authentication failures change the HTTP status of a GraphQL response:
     // a partially failed query still answers 200 with its data and errors.
-    super(message, { extensions: { code, ...details, ...(code === 'UNAUTHENTICATED' ? { http: { status: 401 } } : {}) } });
+    super(message, {
+      extensions: { code, ...details, ...(code === 'UNAUTHENTICATED' ? { http: { status: 401 } } : code === 'RATE_LIMITED' ? { http: { status: 429 } } : {}) },
+    });
   }
 
   get httpStatus(): number {

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
 import type { FlywheelRunInput, RunProgress, RunStage } from '../core/runs/run-stage';
+import { judgeEvalCases } from './judging-activities';
 import { labelingQueue } from './labeling-queue';
 import { recalibrateJudge } from './recalibration';
 
@@ -24,17 +25,11 @@ const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionT
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-// Judging batches are long: they heartbeat, and a lost worker is noticed within a minute.
-const { judgeEvalCases } = proxyActivities<FlywheelActivities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
-});
 
 const HOUR_MS = 3_600_000;
 
 export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress> {
-  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null, sample: null, labeling: null, merge: null, judging: null, recalibration: null };
+  const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null, sample: null, labeling: null, merge: null, judging: null, recalibration: null, correlation: null };
   const work = new CancellationScope();
 
   setHandler(progressQuery, () => progress);
@@ -113,6 +108,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
             });
             progress.recalibration = { ...result.decision, split: result.split, candidates: result.candidates.length };
           }
+
         }
       }
       await enterStage('finishing');

@@ -3,18 +3,13 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
 import type { JudgeSettings } from '../core/judge/judge-settings';
+import { judgeEvalCases } from './judging-activities';
 
 const { prepareRecalibration, proposeJudgeCandidates, decideRecalibration } = proxyActivities<FlywheelActivities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-// Judging batches are long: they heartbeat, and a lost worker is noticed within a minute.
-const { judgeEvalCases } = proxyActivities<FlywheelActivities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
-});
 
 export interface RecalibrationInput {
   runId: string;

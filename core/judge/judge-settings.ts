@@ -15,6 +15,10 @@ export const JudgeSettingsSchema = z.strictObject({
   tuningShare: z.number().min(0.1).max(0.9).default(0.5),
   /** Few-shot examples a candidate may take from the tuning part. */
   maxFewShot: z.number().int().min(0).max(20).default(6),
+  /** Fewer releases than this: correlation across releases is reported as "too few to tell". */
+  correlationMinReleases: z.number().int().min(2).max(100).default(5),
+  /** A fall of the headline correlation by more than this against the previous run is drift. */
+  driftMargin: z.number().min(0).max(2).default(0.2),
 });
 
 export type JudgeSettings = z.infer<typeof JudgeSettingsSchema>;

@@ -4,7 +4,7 @@ import type { SampleReport } from '../sampling/sample-report';
 
 // The stages of a flywheel run, in order. Shared by the workflow (its stage query),
 // the activities (the run row) and the API.
-export const RUN_STAGES = ['starting', 'snapshotting_traces', 'sampling', 'labeling', 'merging', 'judging', 'recalibrating', 'finishing', 'completed', 'cancelled', 'failed'] as const;
+export const RUN_STAGES = ['starting', 'snapshotting_traces', 'sampling', 'labeling', 'merging', 'judging', 'recalibrating', 'correlating', 'finishing', 'completed', 'cancelled', 'failed'] as const;
 export type RunStage = (typeof RUN_STAGES)[number];
 
 export interface FlywheelRunInput {
@@ -39,6 +39,7 @@ export interface RunProgress {
   merge: MergeReport | null;
   judging: JudgingSummary | null;
   recalibration: RecalibrationSummary | null;
+  correlation: { reportId: string; headline: unknown; driftWarning: boolean } | null;
 }
 
 export interface JudgingSummary {

@@ -73,7 +73,8 @@ export async function recomputeSessionSignals(tx: Tx, projectId: string, session
     }
   }
   const allIds = rows.map((r) => r.id);
-  await tx.$executeRawUnsafe(`DELETE FROM trace_signal WHERE trace_id = ANY($1::uuid[])`, allIds);
+  // Joined to the id list so each id probes the primary key, even before the table has statistics.
+  await tx.$executeRawUnsafe(`DELETE FROM trace_signal s USING unnest($1::uuid[]) AS u(id) WHERE s.trace_id = u.id`, allIds);
   if (traceIds.length > 0) {
     await tx.$executeRawUnsafe(
       `INSERT INTO trace_signal (trace_id, kind, value, derivation) SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[])`,
