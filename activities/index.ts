@@ -1,6 +1,7 @@
 import type { Db } from '../db/client';
 import { createFlywheelRunActivities } from './flywheel-run';
 import { createLabelingActivities } from './labeling';
+import { createCorrelationActivities } from './correlation';
 import { createJudgingActivities } from './judging';
 import { createMergeActivities } from './merge';
 import { createRecalibrationActivities } from './recalibration';
@@ -11,6 +12,7 @@ export function createActivities(db: Db) {
     ...createFlywheelRunActivities(db), ...createLabelingActivities(db), ...createSamplingActivities(db), ...createMergeActivities(db),
     ...createJudgingActivities(db),
     ...createRecalibrationActivities(db),
+    ...createCorrelationActivities(db),
   };
 }
 

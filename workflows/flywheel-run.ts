@@ -20,7 +20,7 @@ import { recalibrateJudge } from './recalibration';
 export const cancelRunSignal = defineSignal<[reason?: string]>('cancelRun');
 export const progressQuery = defineQuery<RunProgress>('progress');
 
-const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, ensureActiveJudgeVersion, casesOfRun, computeJudgeAgreement, finishRun } = proxyActivities<FlywheelActivities>({
+const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, ensureActiveJudgeVersion, casesOfRun, computeJudgeAgreement, currentProductionCases, computeCorrelation, finishRun } = proxyActivities<FlywheelActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
@@ -108,6 +108,23 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
             });
             progress.recalibration = { ...result.decision, split: result.split, candidates: result.candidates.length };
           }
+
+          // Offline score by the judge now active, on every case of the production set.
+          await enterStage('correlating');
+          const activeJudge = await ensureActiveJudgeVersion({ projectId: input.projectId });
+          const productionCases = await currentProductionCases({ projectId: input.projectId });
+          await judgeEvalCases({ judgeVersionId: activeJudge.id, caseIds: productionCases });
+          progress.correlation = await computeCorrelation({
+            runId: input.runId,
+            projectId: input.projectId,
+            periodStart: input.periodStart,
+            periodEnd: input.periodEnd,
+            judgeVersionId: activeJudge.id,
+            caseIds: productionCases,
+            sliceDimension: settings.sampling.sliceDimension,
+            minReleases: settings.judge.correlationMinReleases,
+            driftMargin: settings.judge.driftMargin,
+          });
 
         }
       }

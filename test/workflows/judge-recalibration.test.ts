@@ -98,6 +98,18 @@ describe('LLM judge, agreement and recalibration', () => {
     expect(scores).toHaveLength(runCases.length);
     expect(scores.every((s) => s.status === 'scored' && s.latencyMs >= 0 && s.inputTokens! > 0)).toBe(true);
     expect(sim.stats().byApi.openai).toBeGreaterThan(0);
+
+    // The run stores its eval-to-production correlation: two releases are too few to tell.
+    const correlation = (await gql('query($p: ID!, $r: ID) { correlationReport(projectId: $p, runId: $r) { runId driftWarning report } correlationHistory(projectId: $p) { runId } }', { p: projectId, r: runId }));
+    const correlationReport = correlation.correlationReport.report;
+    expect(correlationReport.releases.map((r: { release: string }) => r.release).sort()).toEqual(['v1', 'v2']);
+    const v1 = correlationReport.releases.find((r: { release: string }) => r.release === 'v1');
+    expect(v1.production.thumbs_down_rate.n).toBe(v1.traces);
+    expect(v1.offline.pass_rate.n).toBe(v1.judgedCases);
+    expect(correlationReport.acrossReleases.find((p: any) => p.offline === 'pass_rate' && p.production === 'thumbs_down_rate').reading).toMatch(/too few releases to tell \(n=2, need 5\)/);
+    expect(correlationReport.cells.length).toBeGreaterThan(2);
+    expect(correlationReport.traceLevel.dimensions).toHaveLength(5);
+    expect(correlation.correlationHistory.map((h: { runId: string }) => h.runId)).toContain(runId);
   });
 
   it('recalibrates when agreement falls under 80% and promotes a prompt that beats the active one on validation', async () => {
