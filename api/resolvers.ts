@@ -12,7 +12,7 @@ import { applyRetirementPolicy, createEvalSet, diffEvalSetVersions, getVersion, 
 import { claimTask, closeLabeling, liveLabelingProgress, listLabelTasks, sessionContext, skipTask, submitLabel } from '../services/labeling';
 import { correlationHistory, getCorrelationReport } from '../services/correlation-reports';
 import { describeSchedule, pauseSchedule, scheduleFlywheel, triggerNow } from '../services/schedules';
-import { getProjectSettings, setFailureTaxonomy, setJudgeSettings, setLabelingSettings, setSamplingPolicy } from '../services/project-settings';
+import { getProjectSettings, setFailureTaxonomy, setJudgeSettings, setRedaction, setLabelingSettings, setSamplingPolicy } from '../services/project-settings';
 import { listAgreementReports, listRecalibrations } from '../services/judge/judge-reports';
 import { activateJudgeVersionFor, createJudgeVersion, listJudgeVersions, type CreateJudgeVersionInput } from '../services/judge/judge-versions';
 import { createProject, getProject, listProjects, requireProject } from '../services/projects';
@@ -140,6 +140,7 @@ export const resolvers = {
       createJudgeVersion(ctx.db, ctx.principal, { ...args.input, projectId: args.projectId }),
     activateJudgeVersion: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => activateJudgeVersionFor(ctx.db, ctx.principal, args.id),
     setJudgeSettings: (_: unknown, args: Args<{ projectId: string; settings: unknown }>, ctx: ApiContext) => setJudgeSettings(ctx.db, ctx.principal, args.projectId, args.settings),
+    setRedaction: (_: unknown, args: Args<{ projectId: string; redaction: unknown }>, ctx: ApiContext) => setRedaction(ctx.db, ctx.principal, args.projectId, args.redaction),
     scheduleFlywheel: (_: unknown, args: Args<{ projectId: string; schedule?: unknown }>, ctx: ApiContext) => scheduleFlywheel(ctx.db, ctx.temporal, ctx.principal, args.projectId, stripNulls(args.schedule)),
     pauseSchedule: (_: unknown, args: Args<{ projectId: string; paused: boolean; note?: string }>, ctx: ApiContext) => pauseSchedule(ctx.db, ctx.temporal, ctx.principal, args.projectId, args.paused, args.note),
     triggerNow: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => triggerNow(ctx.db, ctx.temporal, ctx.principal, args.projectId),

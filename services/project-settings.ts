@@ -2,6 +2,7 @@
 // Stored validated; each run copies them so its report says under which settings it was made.
 import { parseLabelingSettings, type LabelingSettings } from '../core/labeling/labeling-settings';
 import { parseJudgeSettings, type JudgeSettings } from '../core/judge/judge-settings';
+import { RedactionSettingsSchema } from '../core/traces/redaction';
 import { parseSamplingPolicy, type SamplingPolicy } from '../core/sampling/policy';
 import type { Db } from '../db/client';
 import type { Principal } from './api-keys';
@@ -52,6 +53,14 @@ export async function setJudgeSettings(db: Db, principal: Principal, projectId: 
   if (!parsed.ok) throw badInput(parsed.reason);
   await db.project.update({ where: { id: projectId }, data: { judgeSettings: parsed.settings } });
   return parsed.settings;
+}
+
+export async function setRedaction(db: Db, principal: Principal, projectId: string, input: unknown) {
+  await requireProject(db, principal, projectId, 'operate');
+  const parsed = RedactionSettingsSchema.safeParse(input ?? {});
+  if (!parsed.success) throw badInput(parsed.error.issues.map((i) => `${i.path.join('.') || 'redaction'}: ${i.message}`).join('; '));
+  await db.project.update({ where: { id: projectId }, data: { ingestSettings: { redaction: parsed.data } } });
+  return parsed.data;
 }
 
 export async function setFailureTaxonomy(db: Db, principal: Principal, projectId: string, categories: string[]) {

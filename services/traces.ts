@@ -7,6 +7,8 @@ import type { Prisma } from '../generated/prisma/client';
 import type { Principal } from './api-keys';
 import { authorize } from './authorization';
 import { badInput, notFound } from './errors';
+import { redactText } from '../core/traces/redaction';
+import { loadRedaction } from './ingestion/ingest-traces';
 import { projectLatencyP90, recomputeSessionSignals } from './ingestion/session-signals';
 import { pageArgs } from './pagination';
 import { requireProject } from './projects';
@@ -94,6 +96,7 @@ export async function recordFeedback(db: Db, principal: Principal, projectId: st
   const trace = await db.trace.findUnique({ where: { projectId_externalId: { projectId, externalId: feedback.traceId } } });
   if (!trace) throw notFound('trace', feedback.traceId);
   const highLatencyMs = await projectLatencyP90(db, projectId);
+  const redaction = await loadRedaction(db, projectId);
   const settings = (await db.project.findUniqueOrThrow({ where: { id: projectId }, select: { signalSettings: true } })).signalSettings as {
     rephraseThreshold?: number;
     longSessionTurns?: number;
@@ -105,7 +108,7 @@ export async function recordFeedback(db: Db, principal: Principal, projectId: st
       data: {
         ...(feedback.thumb !== undefined ? { thumb: feedback.thumb } : {}),
         ...(feedback.rating !== undefined ? { rating: feedback.rating } : {}),
-        ...(feedback.comment !== undefined ? { feedbackComment: feedback.comment } : {}),
+        ...(feedback.comment !== undefined ? { feedbackComment: redactText(feedback.comment, redaction) } : {}),
         ...(events.regenerated !== undefined ? { regenerated: events.regenerated } : {}),
         ...(events.copied !== undefined ? { copied: events.copied } : {}),
         ...(events.escalated !== undefined ? { escalated: events.escalated } : {}),

@@ -1,6 +1,7 @@
 // Ingestion: validate each trace, store valid ones in batches (each batch atomic), and
 // report what was accepted, updated, unchanged and rejected (with line and reason).
 import { DEFAULT_TRACE_LIMITS, parseTraceLine, traceContentHash, validateTrace, type ParseTraceLineResult } from '../../core/traces/trace-schema';
+import { RedactionSettingsSchema, redactTrace, type RedactionSettings } from '../../core/traces/redaction';
 import type { Db } from '../../db/client';
 import type { NdjsonLine } from './ndjson-lines';
 import { projectLatencyP90, type SignalSettings } from './session-signals';
@@ -32,6 +33,12 @@ export function emptySummary(): IngestSummary {
   return { received: 0, accepted: 0, updated: 0, duplicates: 0, rejected: 0, errors: [], errorsTruncated: false };
 }
 
+/** The project's redaction settings; stored ones were validated when set. */
+export async function loadRedaction(db: Db, projectId: string): Promise<RedactionSettings> {
+  const project = await db.project.findUniqueOrThrow({ where: { id: projectId }, select: { ingestSettings: true } });
+  return RedactionSettingsSchema.parse((project.ingestSettings as { redaction?: unknown }).redaction ?? {});
+}
+
 async function loadSignalSettings(db: Db, projectId: string): Promise<SignalSettings> {
   const project = await db.project.findUniqueOrThrow({ where: { id: projectId }, select: { signalSettings: true } });
   const stored = (project.signalSettings ?? {}) as { rephraseThreshold?: number; longSessionTurns?: number };
@@ -52,6 +59,7 @@ export async function ingestParsedTraces(
   const batchSize = options.batchSize ?? 1000;
   const summary = emptySummary();
   const settings = await loadSignalSettings(db, projectId);
+  const redaction = await loadRedaction(db, projectId);
   // Within one batch an id may appear once in the upsert; the last version of a line wins.
   let batch = new Map<string, HashedTrace>();
 
@@ -79,14 +87,16 @@ export async function ingestParsedTraces(
       reject(result.line, result.reason);
       continue;
     }
-    const hash = traceContentHash(result.trace);
-    const earlier = batch.get(result.trace.id);
+    // Redacted before hashing and storing: the original text never reaches the database.
+    const trace = redactTrace(result.trace, redaction);
+    const hash = traceContentHash(trace);
+    const earlier = batch.get(trace.id);
     if (earlier) {
       summary.duplicates += 1;
       if (earlier.hash === hash) continue;
-      batch.delete(result.trace.id);
+      batch.delete(trace.id);
     }
-    batch.set(result.trace.id, { trace: result.trace, hash });
+    batch.set(trace.id, { trace, hash });
     if (batch.size >= batchSize) await flush();
   }
   await flush();

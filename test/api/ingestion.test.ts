@@ -243,4 +243,27 @@ describe('trace ingestion (POST /v1/traces and GraphQL)', () => {
     expect(formatIngestSummary(summary)).toMatch(/accepted 2 .*rejected 1\n  line 2: invalid JSON/);
     await expect(ingestFile(file, { project: projectId, url: api.baseUrl, key: 'efw_bad', dataDir: dir })).rejects.toThrow(/401 UNAUTHENTICATED/);
   });
+
+  it('redacts PII before anything is stored when the project asks for it', async () => {
+    const project = (await database.db.project.create({ data: { name: 'pii' } })).id;
+    const key = (await createApiKey(database.db, { name: 'pii-ingest', role: 'ingest', projectId: project })).plain;
+    const set = await api.graphql('mutation($p: ID!) { setRedaction(projectId: $p, redaction: { enabled: true }) }', { p: project }, adminKey);
+    expect(set.data!.setRedaction).toMatchObject({ enabled: true, patterns: ['email', 'phone', 'card'] });
+    const bad = await api.graphql('mutation($p: ID!) { setRedaction(projectId: $p, redaction: { enabled: true, custom: ["(oops"] }) }', { p: project }, adminKey);
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const response = await post(
+      ndjson([trace('pii1', { input: 'I am jane@example.com, card 4111 1111 1111 1111', output: 'Call us on +1 (555) 123-4567', context: [{ id: 'd', text: 'owner: bob@example.org' }], feedback: { comment: 'reach me at x@y.io' } })]),
+      { key, projectId: project },
+    );
+    expect(await response.json()).toMatchObject({ accepted: 1 });
+    const row = await database.db.trace.findFirstOrThrow({ where: { projectId: project, externalId: 'pii1' } });
+    expect(row.input).toBe('I am [EMAIL], card [CARD]');
+    expect(row.output).toBe('Call us on [PHONE]');
+    expect(row.context).toEqual([{ id: 'd', text: 'owner: [EMAIL]' }]);
+    expect(row.feedbackComment).toBe('reach me at [EMAIL]');
+    const stored = JSON.stringify(await database.db.trace.findMany({ where: { projectId: project } }));
+    expect(stored).not.toMatch(/jane@example|4111 1111|555\) 123/);
+    await api.graphql('mutation($p: ID!) { recordFeedback(projectId: $p, feedback: { traceId: "pii1", comment: "mail z@z.org" }) { id } }', { p: project }, key);
+    expect((await database.db.trace.findFirstOrThrow({ where: { projectId: project, externalId: 'pii1' } })).feedbackComment).toBe('mail [EMAIL]');
+  });
 });

@@ -1,0 +1,61 @@
+// Optional PII redaction at ingestion, applied before anything is stored or hashed.
+import { z } from 'zod';
+import type { NormalizedTrace } from './trace-schema';
+
+export const BUILTIN_PATTERNS = ['email', 'phone', 'card'] as const;
+export type BuiltinPattern = (typeof BUILTIN_PATTERNS)[number];
+
+export const RedactionSettingsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  patterns: z.array(z.enum(BUILTIN_PATTERNS)).default(['email', 'phone', 'card']),
+  /** Extra regular expressions (JavaScript syntax), each replaced by [REDACTED]. */
+  custom: z
+    .array(z.string().min(1).max(500))
+    .max(20)
+    .default([])
+    .refine((list) => list.every((p) => { try { new RegExp(p, 'g'); return true; } catch { return false; } }), 'every custom pattern must be a valid regular expression'),
+});
+
+export type RedactionSettings = z.infer<typeof RedactionSettingsSchema>;
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+// International or local numbers of 7+ digits with common separators; not plain years or amounts.
+const PHONE = /(?<![\w@])(?:\+|\()?\d[\d\s().-]{6,}\d(?!\w)/g;
+const CARD_CANDIDATE = /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g;
+
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i += 1) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export function redactText(text: string, settings: RedactionSettings): string {
+  if (!settings.enabled) return text;
+  let out = text;
+  // Cards first (only Luhn-valid numbers), so the phone pattern does not swallow them.
+  if (settings.patterns.includes('card')) out = out.replace(CARD_CANDIDATE, (m) => (luhnValid(m.replace(/\D/g, '')) ? '[CARD]' : m));
+  if (settings.patterns.includes('email')) out = out.replace(EMAIL, '[EMAIL]');
+  if (settings.patterns.includes('phone')) out = out.replace(PHONE, (m) => (m.replace(/\D/g, '').length >= 7 ? '[PHONE]' : m));
+  for (const pattern of settings.custom) out = out.replace(new RegExp(pattern, 'g'), '[REDACTED]');
+  return out;
+}
+
+/** The trace with every free-text field redacted; structure and ids untouched. */
+export function redactTrace(trace: NormalizedTrace, settings: RedactionSettings): NormalizedTrace {
+  if (!settings.enabled) return trace;
+  const r = (s: string) => redactText(s, settings);
+  return {
+    ...trace,
+    input: r(trace.input),
+    output: r(trace.output),
+    context: trace.context.map((c) => ({ ...c, text: r(c.text) })),
+    feedback: trace.feedback ? { ...trace.feedback, comment: trace.feedback.comment === null ? null : r(trace.feedback.comment) } : null,
+  };
+}
