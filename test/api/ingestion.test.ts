@@ -266,4 +266,32 @@ describe('trace ingestion (POST /v1/traces and GraphQL)', () => {
     await api.graphql('mutation($p: ID!) { recordFeedback(projectId: $p, feedback: { traceId: "pii1", comment: "mail z@z.org" }) { id } }', { p: project }, key);
     expect((await database.db.trace.findFirstOrThrow({ where: { projectId: project, externalId: 'pii1' } })).feedbackComment).toBe('mail [EMAIL]');
   });
+
+  it('keeps whole batches when the client disconnects mid-upload, and a re-send completes it without duplicates', async () => {
+    const project = (await database.db.project.create({ data: { name: 'interrupted' } })).id;
+    const key = (await createApiKey(database.db, { name: 'int-ingest', role: 'ingest', projectId: project })).plain;
+    const lines = Array.from({ length: 2600 }, (_, i) => JSON.stringify(trace(`cut-${i}`, { sessionId: `cut-s${Math.floor(i / 3)}` })) + '\n');
+    const { request } = await import('node:http');
+    const url = new URL(`${api.baseUrl}/v1/traces?projectId=${project}`);
+    await new Promise<void>((resolve) => {
+      const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' } });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      // 2,300 lines: two full batches of 1000 and a partial third, then the client goes away.
+      req.write(lines.slice(0, 2300).join(''));
+      setTimeout(() => req.destroy(), 1500);
+    });
+    // Committed batches are whole; the partial one is not half-written.
+    let stored = 0;
+    for (let i = 0; i < 50; i += 1) {
+      stored = await database.db.trace.count({ where: { projectId: project } });
+      await new Promise((r) => setTimeout(r, 100));
+      if (stored === (await database.db.trace.count({ where: { projectId: project } })) && i > 5) break;
+    }
+    expect(stored % 1000).toBe(0);
+    expect(stored).toBeLessThanOrEqual(2000);
+    const resent = await (await post(lines.join(''), { key, projectId: project })).json();
+    expect(resent).toMatchObject({ received: 2600, accepted: 2600 - stored, duplicates: stored, rejected: 0 });
+    expect(await database.db.trace.count({ where: { projectId: project } })).toBe(2600);
+  });
 });
