@@ -14,6 +14,8 @@ import { resolvers } from './resolvers';
 
 const typeDefs = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'schema.graphql'), 'utf8');
 
+const reviewPage = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'static', 'review.html'), 'utf8');
+
 const MAX_GRAPHQL_BODY_BYTES = 8 * 1024 * 1024;
 
 export function createGraphqlHandler(deps: ApiDeps) {
@@ -48,6 +50,11 @@ export function createApiServer(deps: ApiDeps): Server {
     if (url.pathname === '/healthz') {
       const health = await checkHealth(deps);
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(health));
+      return;
+    }
+    if (url.pathname === '/review' && req.method === 'GET') {
+      // A plain page for reviewers; it talks to the public GraphQL API with their own key.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'" }).end(reviewPage);
       return;
     }
     if (url.pathname === '/v1/traces') {
