@@ -1,0 +1,136 @@
+// Importing existing labels and judge verdicts: JSONL through GraphQL (text, or a URL on
+// loopback) or the CLI. Bad rows are reported by line and skipped; valid rows are upserted
+// by their natural key, so a re-import changes nothing it does not need to.
+import { createHash } from 'node:crypto';
+import { MappingSchema, PRESETS, mapRow, type FieldMapping, type MappedJudgment } from '../../core/imports/field-mapping';
+import type { Db } from '../../db/client';
+import type { Principal } from '../api-keys';
+import { ServiceError, badInput } from '../errors';
+import { requireProject } from '../projects';
+
+export interface ImportSummary {
+  received: number;
+  imported: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  errors: { line: number; reason: string }[];
+}
+
+const MAX_ERRORS = 1000;
+const BATCH = 1000;
+
+export function resolveMapping(kind: 'pairwise' | 'pointwise', preset: string | null | undefined, mapping: unknown): FieldMapping {
+  if (mapping !== undefined && mapping !== null) {
+    const parsed = MappingSchema.safeParse(mapping);
+    if (!parsed.success) throw badInput(`invalid mapping: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  }
+  const chosen = PRESETS[preset ?? 'default']?.[kind];
+  if (!chosen) throw badInput(`no ${kind} mapping in preset "${preset}"; presets: ${Object.keys(PRESETS).join(', ')}`);
+  return chosen;
+}
+
+/** Only loopback URLs: the service must not be made to fetch from elsewhere. */
+export async function fetchLoopback(url: string): Promise<string> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw badInput('url is not a valid URL');
+  }
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  if (!loopback || !['http:', 'https:'].includes(parsed.protocol)) throw badInput('only http(s) URLs on loopback (127.0.0.0/8, ::1, localhost) may be imported from');
+  const response = await fetch(parsed);
+  if (!response.ok) throw badInput(`fetching ${parsed.href} answered ${response.status}`);
+  return response.text();
+}
+
+export async function importLabels(
+  db: Db,
+  principal: Principal,
+  input: { projectId: string; dataset: string; kind: string; preset?: string | null; mapping?: unknown; text: string },
+): Promise<ImportSummary> {
+  await requireProject(db, principal, input.projectId, 'ingest');
+  if (input.kind !== 'pairwise' && input.kind !== 'pointwise') throw badInput('kind must be pairwise or pointwise');
+  const dataset = input.dataset.trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$/.test(dataset)) throw badInput('dataset must be 1-100 letters, digits, spaces, _ . : or -');
+  const mapping = resolveMapping(input.kind, input.preset, input.mapping);
+  const summary: ImportSummary = { received: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, errors: [] };
+  const reject = (line: number, reason: string) => {
+    summary.rejected += 1;
+    if (summary.errors.length < MAX_ERRORS) summary.errors.push({ line, reason: `line ${line}: ${reason}` });
+  };
+  let batch = new Map<string, MappedJudgment>();
+  const flush = async () => {
+    if (batch.size === 0) return;
+    const rows = [...batch.values()];
+    batch = new Map();
+    const hash = (j: MappedJudgment) => createHash('sha256').update(JSON.stringify(j)).digest('hex');
+    const col = <T>(pick: (j: MappedJudgment) => T) => rows.map(pick);
+    const result = await db.$queryRawUnsafe<{ inserted: boolean }[]>(
+      `INSERT INTO imported_judgment (id, project_id, dataset, kind, item_id, answer_a, answer_b, rater_id, rater_kind, winner, inconsistent,
+                                      correctness, relevance, clarity, calibration, length, verdict, group_key, content_hash)
+       SELECT gen_random_uuid(), $1::uuid, $2, $3, u.* FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[],
+                                                         $11::int[], $12::int[], $13::int[], $14::int[], $15::int[], $16::text[], $17::text[], $18::text[]) AS u
+       ON CONFLICT (project_id, dataset, kind, item_id, answer_a, answer_b, rater_id) DO UPDATE SET
+         rater_kind = EXCLUDED.rater_kind, winner = EXCLUDED.winner, inconsistent = EXCLUDED.inconsistent, correctness = EXCLUDED.correctness,
+         relevance = EXCLUDED.relevance, clarity = EXCLUDED.clarity, calibration = EXCLUDED.calibration, length = EXCLUDED.length,
+         verdict = EXCLUDED.verdict, group_key = EXCLUDED.group_key, content_hash = EXCLUDED.content_hash, updated_at = now()
+       WHERE imported_judgment.content_hash <> EXCLUDED.content_hash
+       RETURNING (xmax = 0) AS inserted`,
+      input.projectId,
+      dataset,
+      input.kind,
+      col((j) => j.itemId),
+      col((j) => j.answerA),
+      col((j) => j.answerB),
+      col((j) => j.raterId),
+      col((j) => j.raterKind),
+      col((j) => j.winner),
+      col((j) => j.inconsistent),
+      col((j) => j.scores.correctness ?? null),
+      col((j) => j.scores.relevance ?? null),
+      col((j) => j.scores.clarity ?? null),
+      col((j) => j.scores.calibration ?? null),
+      col((j) => j.scores.length ?? null),
+      col((j) => j.verdict),
+      col((j) => j.group),
+      col(hash),
+    );
+    const inserted = result.filter((r) => r.inserted).length;
+    summary.imported += inserted;
+    summary.updated += result.length - inserted;
+    summary.unchanged += rows.length - result.length;
+  };
+
+  const lines = input.text.split('\n');
+  for (const [index, raw] of lines.entries()) {
+    const line = index + 1;
+    const text = raw.trim();
+    if (!text) continue;
+    summary.received += 1;
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (error) {
+      reject(line, `invalid JSON: ${(error as Error).message}`);
+      continue;
+    }
+    const mapped = mapRow(row, mapping, input.kind);
+    if (!mapped.ok) {
+      reject(line, mapped.reason);
+      continue;
+    }
+    const j = mapped.judgment;
+    const key = [j.itemId, j.answerA, j.answerB, j.raterId].join('\u0000');
+    // The same rater on the same item twice in one file: the later line wins, counted unchanged.
+    if (batch.has(key)) summary.unchanged += 1;
+    batch.set(key, j);
+    if (batch.size >= BATCH) await flush();
+  }
+  await flush();
+  if (summary.received === 0) throw new ServiceError('BAD_USER_INPUT', 'the file has no rows');
+  return summary;
+}

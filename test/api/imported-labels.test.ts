@@ -1,0 +1,119 @@
+// Bring your own labels: the real MT-Bench expert and GPT-4 votes imported through the
+// public GraphQL API reproduce the paper's agreement table (Zheng et al. 2023, Table 5).
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../services/api-keys';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+
+const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/mt_bench_human_judgments');
+const HAVE_DATA = existsSync(path.join(DATA, 'human.jsonl'));
+
+// Table 5 of the paper (agreement %, rounded as published, and number of vote comparisons).
+const TABLE_5 = {
+  '1': { gpt4VsHuman: { S1: [66, 1343], S2: [85, 859] }, humanVsHuman: { S1: [63, 721], S2: [81, 479] } },
+  '2': { gpt4VsHuman: { S1: [66, 1325], S2: [85, 864] }, humanVsHuman: { S1: [67, 707], S2: [82, 474] } },
+} as const;
+
+describe('imported labels and their agreement', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+  let api: TestApi;
+  let admin: string;
+  let projectId: string;
+
+  const importLabels = (vars: Record<string, unknown>, key = admin) =>
+    api.graphql('mutation($p: ID!, $d: String!, $k: String!, $preset: String, $m: JSON, $j: String, $u: String) { importLabels(projectId: $p, dataset: $d, kind: $k, preset: $preset, mapping: $m, jsonl: $j, url: $u) { received imported updated unchanged rejected errors { line reason } } }', { p: projectId, ...vars }, key);
+  const agreement = (vars: Record<string, unknown>) =>
+    api.graphql('query($p: ID!, $d: String!, $k: String!, $a: RaterFilter!, $b: RaterFilter!, $s: AgreementSetup) { importedAgreement(projectId: $p, dataset: $d, kind: $k, groupA: $a, groupB: $b, setup: $s) }', { p: projectId, ...vars }, admin);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    temporal = await connectTestTemporal(database.db);
+    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
+    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    projectId = (await database.db.project.create({ data: { name: 'byol' } })).id;
+  });
+  afterAll(async () => {
+    await api?.close();
+    await temporal?.close();
+    await database?.drop();
+  });
+
+  describe.skipIf(!HAVE_DATA)(`MT-Bench human judgments (skipped: ${DATA} is absent)`, () => {
+    it('imports the real votes and reproduces Table 5: GPT-4 pair vs human and human vs human, S1 and S2, both turns', async () => {
+      for (const file of ['human.jsonl', 'gpt4_pair.jsonl']) {
+        const result = await importLabels({ d: 'mt-bench', k: 'pairwise', preset: 'mt-bench', j: readFileSync(path.join(DATA, file), 'utf8') });
+        expect(result.errors).toBeUndefined();
+        expect(result.data!.importLabels).toMatchObject({ rejected: 0, imported: file === 'human.jsonl' ? 3355 : 2400 });
+      }
+      const experts = { kind: 'human', raterIdPattern: '^expert_' };
+      const gpt4 = { kind: 'judge', raterIdPattern: '^gpt4_pair$' };
+      for (const setup of ['S1', 'S2'] as const) {
+        const judgeHuman = (await agreement({ d: 'mt-bench', k: 'pairwise', a: gpt4, b: experts, s: setup })).data!.importedAgreement;
+        const humanHuman = (await agreement({ d: 'mt-bench', k: 'pairwise', a: experts, b: experts, s: setup })).data!.importedAgreement;
+        for (const turn of ['1', '2'] as const) {
+          const [pct, n] = TABLE_5[turn].gpt4VsHuman[setup];
+          expect(judgeHuman.groups[turn].n).toBe(n);
+          expect(Math.round(judgeHuman.groups[turn].agreement * 100)).toBe(pct);
+          expect(judgeHuman.groups[turn].cohenKappa).toEqual(expect.any(Number));
+          const [hpct, hn] = TABLE_5[turn].humanVsHuman[setup];
+          expect(humanHuman.groups[turn].n).toBe(hn);
+          expect(Math.round(humanHuman.groups[turn].agreement * 100)).toBe(hpct);
+        }
+        // Position bias from GPT-4's "tie (inconsistent)" marks: 380 of 2400 votes.
+        expect(judgeHuman.positionBiasRate).toMatchObject({ inconsistent: 380, n: 2400 });
+      }
+      // Re-import is idempotent.
+      const again = await importLabels({ d: 'mt-bench', k: 'pairwise', preset: 'mt-bench', j: readFileSync(path.join(DATA, 'gpt4_pair.jsonl'), 'utf8') });
+      expect(again.data!.importLabels).toMatchObject({ received: 2400, imported: 0, updated: 0, unchanged: 2400 });
+      expect(await database.db.importedJudgment.count({ where: { dataset: 'mt-bench' } })).toBe(3355 + 2400);
+    });
+  });
+
+  it('reports bad rows by line, keeps the valid ones, maps custom shapes, and scores pointwise agreement', async () => {
+    const lines = [
+      { item: 'q1', who: 'ann', kind: 'human', verdict: 'pass', correct: 4 },
+      { item: 'q1', who: 'gpt', kind: 'judge', verdict: 'pass', correct: 4 },
+      'not json',
+      { item: 'q2', who: 'ann', kind: 'human', verdict: 'maybe' },
+      { item: 'q2', who: 'ann', kind: 'human', verdict: 'fail', correct: 9 },
+      { who: 'gpt', kind: 'judge', verdict: 'fail' },
+      { item: 'q2', who: 'ann', kind: 'human', verdict: 'fail', correct: 1 },
+      { item: 'q2', who: 'gpt', kind: 'judge', verdict: 'pass', correct: 3 },
+    ].map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
+    const mapping = { itemId: 'item', raterId: 'who', raterKind: { field: 'kind', humanPattern: '^human$', judgePattern: '^judge$' }, scores: { correctness: 'correct' }, verdict: { field: 'verdict', pass: ['pass'], fail: ['fail'] } };
+    const result = (await importLabels({ d: 'mine', k: 'pointwise', m: mapping, j: lines })).data!.importLabels;
+    expect(result).toMatchObject({ received: 8, imported: 4, rejected: 4 });
+    expect(result.errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 6]);
+    expect(result.errors[1].reason).toMatch(/"maybe" is neither pass nor fail/);
+    expect(result.errors[2].reason).toMatch(/whole number from 1 to 5/);
+    expect(result.errors[3].reason).toMatch(/missing field `item`/);
+    const report = (await agreement({ d: 'mine', k: 'pointwise', a: { kind: 'judge' }, b: { kind: 'human' } })).data!.importedAgreement;
+    expect(report.overall.n).toBe(2);
+    expect(report.overall.verdict.agreement.value).toBe(0.5);
+  });
+
+  it('imports from a loopback URL only, and keeps keys and projects apart', async () => {
+    const body = JSON.stringify({ itemId: 'x', answerA: 'm1', answerB: 'm2', raterId: 'r1', raterKind: 'human', winner: 'A' });
+    const server = createServer((_, res) => res.end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/labels.jsonl`;
+    const fromUrl = await importLabels({ d: 'url', k: 'pairwise', u: url });
+    server.close();
+    expect(fromUrl.data!.importLabels).toMatchObject({ imported: 1 });
+    const remote = await importLabels({ d: 'url', k: 'pairwise', u: 'http://10.0.0.5/labels.jsonl' });
+    expect(remote.errors?.[0]?.message).toMatch(/only http\(s\) URLs on loopback/);
+    const viewer = (await createApiKey(database.db, { name: 'v', role: 'viewer', projectId })).plain;
+    expect((await importLabels({ d: 'url', k: 'pairwise', j: body }, viewer)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const other = (await database.db.project.create({ data: { name: 'other-byol' } })).id;
+    const otherKey = (await createApiKey(database.db, { name: 'o', role: 'admin', projectId: other })).plain;
+    const cross = await api.graphql('query($p: ID!) { importedAgreement(projectId: $p, dataset: "url", kind: "pairwise", groupA: { kind: human }, groupB: { kind: human }) }', { p: projectId }, otherKey);
+    expect(cross.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
