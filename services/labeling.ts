@@ -34,7 +34,11 @@ export async function listLabelTasks(
   if (args.status && !STATUSES.includes(args.status)) throw badInput(`status must be one of ${STATUSES.join(', ')}`);
   const { size, prisma } = pageArgs(args.first, args.after);
   const where: Prisma.LabelTaskWhereInput = { projectId, ...(args.runId ? { runId: args.runId } : {}), ...(args.status ? { status: args.status } : {}) };
-  if (principal.role === 'reviewer') where.OR = [{ status: 'open' }, { reviewerId: principal.keyId }];
+  if (principal.role === 'reviewer') {
+    // Open tasks, except the second slot of a trace this reviewer already holds (its label
+    // would be refused: a double label must come from another reviewer), and their own.
+    where.OR = [{ status: 'open', sampleItem: { tasks: { none: { reviewerId: principal.keyId } } } }, { reviewerId: principal.keyId }];
+  }
   const [rows, totalCount] = await Promise.all([
     db.labelTask.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], ...prisma }),
     db.labelTask.count({ where }),

@@ -136,6 +136,15 @@ describe('sampling and the labeling queue', () => {
     const skipped = await api.graphql('mutation($t: ID!) { skipTask(taskId: $t, reason: "not in English") { status duplicate } }', { t: toSkip.id }, r2.key);
     expect(skipped.data!.skipTask).toEqual({ status: 'skipped', duplicate: false });
 
+    // A reviewer who holds one slot of a double-labelled trace is not offered the other.
+    const openNow = await database.db.labelTask.findMany({ where: { runId: run.id, status: 'open' } });
+    const held = openNow.find((t) => t.slot === 1 && openNow.some((o) => o.slot === 2 && o.sampleItemId === t.sampleItemId))!;
+    const heldPair = openNow.find((o) => o.slot === 2 && o.sampleItemId === held.sampleItemId)!;
+    expect((await api.graphql('mutation($t: ID!) { claimTask(taskId: $t) { status } }', { t: held.id }, r1.key)).data!.claimTask.status).toBe('claimed');
+    const offeredTo = async (key: string) => (await listTasks(key, { status: 'open' })).data!.labelTasks.edges.map((e: any) => e.node.id);
+    expect(await offeredTo(r1.key)).not.toContain(heldPair.id);
+    expect(await offeredTo(r2.key)).toContain(heldPair.id);
+
     // Everyone labels the rest: slot 1 by reviewer 1, slot 2 by reviewer 2 (agreeing on verdicts).
     const remaining = await database.db.labelTask.findMany({ where: { runId: run.id, status: { in: ['open', 'claimed'] } } });
     await Promise.all(
