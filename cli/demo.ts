@@ -109,5 +109,12 @@ export async function runDemo(options: { baseUrl: string; adminKey: string; simu
   }
   log('Run finished.\n');
   console.log(formatRunReport(state));
+
+  // From now on the loop runs itself every month (a Temporal Schedule, visible in the UI).
+  const schedule = (await gql<{ scheduleFlywheel: { scheduleId: string; calendar: string; timezone: string | null; nextRuns: string[] } }>(
+    'mutation($p: ID!) { scheduleFlywheel(projectId: $p) { scheduleId calendar timezone nextRuns } }',
+    { p: projectId },
+  )).scheduleFlywheel;
+  log(`Monthly schedule ${schedule.scheduleId} (${schedule.calendar}, ${schedule.timezone ?? 'UTC'}); next run ${schedule.nextRuns[0] ?? 'none'}`);
   return { projectId, runId: run.id, status: state.status as string };
 }
