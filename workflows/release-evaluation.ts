@@ -1,6 +1,6 @@
 // Offline score of a release on the current eval set versions: orchestration only. The
 // judging runs in batches so progress is visible and a lost worker costs one batch.
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
 import type { EvaluationProgress } from '../core/releases/evaluation-progress';
 import type { ReleaseEvaluationReport } from '../core/releases/release-evaluation-report';
@@ -42,8 +42,15 @@ export async function releaseEvaluation(input: { evaluationId: string }): Promis
     return report;
   } catch (error) {
     progress.stage = 'failed';
-    const cause = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
-    await failReleaseEvaluation({ evaluationId: input.evaluationId, cause });
+    const cause = isCancellation(error)
+      ? 'cancelled'
+      : error instanceof Error
+        ? error.cause instanceof Error
+          ? `${error.message}: ${error.cause.message}`
+          : error.message
+        : String(error);
+    // Recorded even when the workflow was cancelled, so the row never stays "running".
+    await CancellationScope.nonCancellable(() => failReleaseEvaluation({ evaluationId: input.evaluationId, cause }));
     throw ApplicationFailure.nonRetryable(`release evaluation failed: ${cause}`, 'ReleaseEvaluationFailed');
   }
 }

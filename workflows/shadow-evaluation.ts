@@ -1,6 +1,6 @@
 // Shadow evaluation of a candidate release: orchestration only. Every pair is judged in
 // both orders by the activities; batches keep progress visible and retries cheap.
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
 import type { EvaluationProgress } from '../core/releases/evaluation-progress';
 import type { ShadowReport } from '../core/shadow/shadow-report';
@@ -42,8 +42,15 @@ export async function shadowEvaluation(input: { evaluationId: string }): Promise
     return report;
   } catch (error) {
     progress.stage = 'failed';
-    const cause = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
-    await failShadowEvaluation({ evaluationId: input.evaluationId, cause });
+    const cause = isCancellation(error)
+      ? 'cancelled'
+      : error instanceof Error
+        ? error.cause instanceof Error
+          ? `${error.message}: ${error.cause.message}`
+          : error.message
+        : String(error);
+    // Recorded even when the workflow was cancelled, so the row never stays "running".
+    await CancellationScope.nonCancellable(() => failShadowEvaluation({ evaluationId: input.evaluationId, cause }));
     throw ApplicationFailure.nonRetryable(`shadow evaluation failed: ${cause}`, 'ShadowEvaluationFailed');
   }
 }

@@ -11,7 +11,7 @@ export interface PairwiseSubject extends Omit<JudgedSubject, 'output' | 'expecte
 
 // The words "Answer A" and "Answer B" in the system prompt are also how the local
 // simulated provider recognises a pairwise request (simulator/llm-provider.ts).
-export const PAIRWISE_RUBRIC = `You are a strict, careful evaluator comparing two answers of an AI assistant to the same user message.
+const PAIRWISE_RUBRIC = `You are a strict, careful evaluator comparing two answers of an AI assistant to the same user message.
 Decide which answer serves the user better. Weigh, in this order: correctness (every claim true and supported by the conversation or the retrieved documents; invented facts or policies lose), relevance to what was asked, clarity, calibration (confidence that matches the evidence), and a length that fits the question.
 
 Answer A and Answer B are shown in an arbitrary order: the position of an answer says nothing about its quality. Do not prefer the longer answer for its length. Reply "tie" when neither is clearly better.

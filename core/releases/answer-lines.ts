@@ -7,7 +7,7 @@ import { MAX_RELEASE_CHARS, MAX_TRACE_ID_CHARS, stringProblem } from '../traces/
 
 export type AnswerKeyField = 'caseId' | 'traceId';
 
-export const MAX_ANSWER_CHARS = 200_000;
+const MAX_ANSWER_CHARS = 200_000;
 
 export type ParsedAnswer = { ok: true; line: number; key: string; output: string } | { ok: false; line: number; reason: string };
 

@@ -1,5 +1,5 @@
 // What an evaluation workflow (release or shadow) reports through its progress query.
-export type EvaluationStage = 'preparing' | 'judging' | 'reporting' | 'completed' | 'failed';
+type EvaluationStage = 'preparing' | 'judging' | 'reporting' | 'completed' | 'failed';
 
 export interface EvaluationProgress {
   stage: EvaluationStage;

@@ -9,7 +9,7 @@ import type { Figure } from '../stats/intervals';
 /** Where the release's answer to a case came from. */
 export type AnswerSource = 'trace' | 'supplied' | 'missing';
 
-export type ScoredCase = OfflineScores['cases'][number];
+type ScoredCase = OfflineScores['cases'][number];
 
 export interface EvaluatedCase {
   setKind: 'production' | 'regression';

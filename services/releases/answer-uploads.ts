@@ -11,7 +11,7 @@ import { loadRedaction } from '../ingestion/ingest-traces';
 import type { NdjsonLine } from '../ingestion/ndjson-lines';
 import { requireProject } from '../projects';
 
-export const MAX_GRAPHQL_ANSWERS = 1000;
+const MAX_GRAPHQL_ANSWERS = 1000;
 const MAX_REPORTED = 1000;
 const BATCH = 1000;
 

@@ -2,7 +2,7 @@
 // set and of its regression set (custom sets are not part of the offline score).
 import type { Db } from '../../db/client';
 
-export interface CurrentVersion {
+interface CurrentVersion {
   id: string;
   version: number;
 }

@@ -14,7 +14,7 @@ import { findRelease } from './release-lookup';
 type ReleaseEvaluationRow = NonNullable<Awaited<ReturnType<Db['releaseEvaluation']['findUnique']>>>;
 
 /** The row as the API shows it: the release by name and the report's two sets as fields. */
-export function presentReleaseEvaluation(row: ReleaseEvaluationRow, release: string) {
+function presentReleaseEvaluation(row: ReleaseEvaluationRow, release: string) {
   const report = row.report as unknown as ReleaseEvaluationReport | null;
   return {
     ...row,

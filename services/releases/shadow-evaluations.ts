@@ -13,7 +13,7 @@ import { findRelease } from './release-lookup';
 
 type ShadowEvaluationRow = NonNullable<Awaited<ReturnType<Db['shadowEvaluation']['findUnique']>>>;
 
-export function presentShadowEvaluation(row: ShadowEvaluationRow, candidate: string) {
+function presentShadowEvaluation(row: ShadowEvaluationRow, candidate: string) {
   const report = row.report as unknown as ShadowReport | null;
   return {
     ...row,
