@@ -50,8 +50,8 @@ interface Resolved {
   refused: Map<string, string>;
 }
 
-/** Which keys name something of this project the release may answer. */
-async function resolveKeys(db: Db, kind: AnswerKind, projectId: string, releaseId: string, keys: string[]): Promise<Resolved> {
+/** Which keys name something of this project the release (null: not created yet) may answer. */
+async function resolveKeys(db: Db, kind: AnswerKind, projectId: string, releaseId: string | null, keys: string[]): Promise<Resolved> {
   const ids = new Map<string, string>();
   const refused = new Map<string, string>();
   if (kind === 'case') {
@@ -73,7 +73,7 @@ async function resolveKeys(db: Db, kind: AnswerKind, projectId: string, releaseI
   } else {
     const rows = await db.trace.findMany({ where: { projectId, externalId: { in: keys } }, select: { id: true, externalId: true, releaseId: true } });
     for (const row of rows) {
-      if (row.releaseId === releaseId) refused.set(row.externalId, `trace ${row.externalId} was answered by this release itself; a shadow answer compares a candidate with another release's answer`);
+      if (releaseId !== null && row.releaseId === releaseId) refused.set(row.externalId, `trace ${row.externalId} was answered by this release itself; a shadow answer compares a candidate with another release's answer`);
       else ids.set(row.externalId, row.id);
     }
     for (const key of keys) if (!ids.has(key) && !refused.has(key)) refused.set(key, `no trace ${key} in this project`);
@@ -124,8 +124,7 @@ async function storeAnswers(
     if (batch.size === 0) return;
     const pending = [...batch.values()];
     batch = new Map();
-    // The release is created with its first valid answer (a candidate may have no traces yet).
-    releaseId ??= await ensureRelease(db, projectId, releaseName);
+    releaseId ??= (await db.release.findUnique({ where: { projectId_name: { projectId, name: releaseName } }, select: { id: true } }))?.id ?? null;
     const resolved = await resolveKeys(db, kind, projectId, releaseId, pending.map((p) => p.key));
     const accepted = pending.filter((p) => {
       const refusal = resolved.refused.get(p.key);
@@ -133,6 +132,8 @@ async function storeAnswers(
       return !refusal;
     });
     if (accepted.length === 0) return;
+    // The release is created with its first stored answer (a candidate may have no traces yet).
+    releaseId ??= await ensureRelease(db, projectId, releaseName);
     const { inserted, updated } = await upsertAnswers(db, kind, releaseId, accepted.map((p) => ({ id: resolved.ids.get(p.key)!, output: p.output, hash: p.hash })));
     for (const p of accepted) {
       const id = resolved.ids.get(p.key)!;

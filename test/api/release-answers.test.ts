@@ -129,6 +129,9 @@ describe('release answers: bad input', () => {
     expect((await post('/v1/releases/answers', { projectId: project }, line)).body.error.message).toMatch(/which release\?/);
     expect((await post('/v1/releases/answers', { projectId: project, release: 'v7' }, '<answers/>', keys.admin, { 'content-type': 'application/xml' })).status).toBe(415);
     expect(await database.db.releaseCaseAnswer.count()).toBe(before);
+    // An upload with nothing valid creates no release.
+    expect((await post('/v1/releases/answers', { projectId: project, release: 'v8' }, JSON.stringify({ caseId: randomUUID(), output: 'x' }))).body).toMatchObject({ stored: 0, rejected: 1 });
+    expect(await database.db.release.count({ where: { projectId: project, name: { in: ['v7', 'v8'] } } })).toBe(0);
     // The project's own ingest key may (a CI job uploading a candidate's answers).
     expect((await post('/v1/releases/answers', { projectId: project, release: 'v7' }, line, keys.ingest)).body).toMatchObject({ stored: 1 });
   });
