@@ -1,9 +1,11 @@
 // Eval-to-production correlation for a run: production quality per release (and release x
 // slice) from the period's traces, offline scores from the active judge on the production
-// set's cases each release answered, and trace-level predictive validity.
+// set's cases each release answered, and trace-level predictive validity. The regression
+// set's scores are reported beside them, per release and cell, and never mixed in.
 import { buildCorrelationReport } from '../core/correlation/correlation-report';
-import type { Cell, JudgedTrace, OfflineScores, ProductionCounts } from '../core/correlation/types';
+import type { Cell, JudgedTrace, OfflineScores, ProductionCounts, RegressionCell } from '../core/correlation/types';
 import type { Db } from '../db/client';
+import type { EvalSetKind } from '../generated/prisma/enums';
 
 interface CountRow {
   release: string;
@@ -29,15 +31,60 @@ const toCounts = (r: CountRow): ProductionCounts => ({
   ratings: Number(r.ratings),
 });
 
+interface JudgedCaseRow {
+  release: string | null;
+  slice_value: string | null;
+  correctness: number;
+  relevance: number;
+  clarity: number;
+  calibration: number;
+  length: number;
+  verdict: string;
+  negative: boolean;
+}
+
+/** The judge's scores of these cases' own outputs, with the release and slice of each case's source trace. */
+function loadJudgedCaseRows(db: Db, judgeVersionId: string, caseIds: string[], sliceDimension: string | null): Promise<JudgedCaseRow[]> {
+  return db.$queryRawUnsafe<JudgedCaseRow[]>(
+    `SELECT r.name AS release, CASE WHEN $3 = '' THEN NULL ELSE COALESCE(t.slice->>$3, '(none)') END AS slice_value,
+            s.correctness, s.relevance, s.clarity, s.calibration, s.length, s.verdict,
+            cardinality(t.negative_signals) > 0 AS negative
+       FROM judge_score s
+       JOIN eval_case c ON c.id = s.eval_case_id
+       JOIN trace t ON t.id = c.source_trace_id
+       LEFT JOIN release r ON r.id = t.release_id
+      WHERE s.judge_version_id = $1::uuid AND s.status = 'scored' AND s.eval_case_id = ANY($2::uuid[])`,
+    judgeVersionId,
+    caseIds,
+    sliceDimension ?? '',
+  );
+}
+
+const offlineOf = (rows: JudgedCaseRow[], release: string, slice: string | null): OfflineScores => ({
+  cases: rows
+    .filter((j) => j.release === release && (slice === null || j.slice_value === slice))
+    .map((j) => ({ correctness: j.correctness, relevance: j.relevance, clarity: j.clarity, calibration: j.calibration, length: j.length, verdict: j.verdict as 'pass' | 'fail' })),
+});
+
+/** The cases of the latest version of the project's set of this kind (empty when there is none). */
+async function latestSetCases(db: Db, projectId: string, kind: EvalSetKind): Promise<string[]> {
+  const set = await db.evalSet.findFirst({ where: { projectId, kind } });
+  if (!set) return [];
+  const latest = await db.evalSetVersion.findFirst({ where: { evalSetId: set.id }, orderBy: { version: 'desc' } });
+  if (!latest) return [];
+  return (await db.evalSetVersionCase.findMany({ where: { versionId: latest.id }, select: { caseId: true } })).map((c) => c.caseId);
+}
+
 export function createCorrelationActivities(db: Db) {
   return {
     /** The cases of the latest production set version (what the offline score is measured on). */
-    async currentProductionCases({ projectId }: { projectId: string }): Promise<string[]> {
-      const set = await db.evalSet.findFirst({ where: { projectId, kind: 'production' } });
-      if (!set) return [];
-      const latest = await db.evalSetVersion.findFirst({ where: { evalSetId: set.id }, orderBy: { version: 'desc' } });
-      if (!latest) return [];
-      return (await db.evalSetVersionCase.findMany({ where: { versionId: latest.id }, select: { caseId: true } })).map((c) => c.caseId);
+    currentProductionCases({ projectId }: { projectId: string }): Promise<string[]> {
+      return latestSetCases(db, projectId, 'production');
+    },
+
+    /** The cases of the latest regression set version (reported beside production, never mixed in). */
+    currentRegressionCases({ projectId }: { projectId: string }): Promise<string[]> {
+      return latestSetCases(db, projectId, 'regression');
     },
 
     async computeCorrelation(input: {
@@ -47,6 +94,8 @@ export function createCorrelationActivities(db: Db) {
       periodEnd: string;
       judgeVersionId: string;
       caseIds: string[];
+      /** Absent in runs started before the regression set was reported. */
+      regressionCaseIds?: string[];
       sliceDimension: string | null;
       minReleases: number;
       driftMargin: number;
@@ -79,27 +128,13 @@ export function createCorrelationActivities(db: Db) {
         .filter((row) => Number(row.whole_release) === 1 || input.sliceDimension)
         .map((row) => ({ ...row, slice: Number(row.whole_release) === 1 ? null : (row.slice ?? '(none)') }));
 
-      const judged = await db.$queryRawUnsafe<
-        { release: string | null; slice_value: string | null; correctness: number; relevance: number; clarity: number; calibration: number; length: number; verdict: string; negative: boolean }[]
-      >(
-        `SELECT r.name AS release, CASE WHEN $3 = '' THEN NULL ELSE COALESCE(t.slice->>$3, '(none)') END AS slice_value,
-                s.correctness, s.relevance, s.clarity, s.calibration, s.length, s.verdict,
-                cardinality(t.negative_signals) > 0 AS negative
-           FROM judge_score s
-           JOIN eval_case c ON c.id = s.eval_case_id
-           JOIN trace t ON t.id = c.source_trace_id
-           LEFT JOIN release r ON r.id = t.release_id
-          WHERE s.judge_version_id = $1::uuid AND s.status = 'scored' AND s.eval_case_id = ANY($2::uuid[])`,
-        input.judgeVersionId,
-        input.caseIds,
-        input.sliceDimension ?? '',
-      );
-      const offlineFor = (release: string, slice: string | null): OfflineScores => ({
-        cases: judged
-          .filter((j) => j.release === release && (slice === null || j.slice_value === slice))
-          .map((j) => ({ correctness: j.correctness, relevance: j.relevance, clarity: j.clarity, calibration: j.calibration, length: j.length, verdict: j.verdict as 'pass' | 'fail' })),
-      });
-      const cells: Cell[] = counts.map((row) => ({ release: row.release, slice: row.slice, production: toCounts(row), offline: offlineFor(row.release, row.slice) }));
+      const judged = await loadJudgedCaseRows(db, input.judgeVersionId, input.caseIds, input.sliceDimension);
+      const regressionJudged = input.regressionCaseIds ? await loadJudgedCaseRows(db, input.judgeVersionId, input.regressionCaseIds, input.sliceDimension) : null;
+      const cells: Cell[] = counts.map((row) => ({ release: row.release, slice: row.slice, production: toCounts(row), offline: offlineOf(judged, row.release, row.slice) }));
+      // The same releases and cells as production, so the two sections read side by side.
+      const regressionCells: RegressionCell[] | undefined = regressionJudged
+        ? counts.map((row) => ({ release: row.release, slice: row.slice, offline: offlineOf(regressionJudged, row.release, row.slice) }))
+        : undefined;
       const judgedTraces: JudgedTrace[] = judged.map((j) => ({ scores: { correctness: j.correctness, relevance: j.relevance, clarity: j.clarity, calibration: j.calibration, length: j.length }, negative: j.negative }));
 
       const previousRow = await db.correlationReport.findFirst({ where: { projectId: input.projectId, runId: { not: input.runId } }, orderBy: { createdAt: 'desc' } });
@@ -111,6 +146,7 @@ export function createCorrelationActivities(db: Db) {
         seed: input.runId,
         previous: previousRow ? ((previousRow.report as { headline?: unknown }).headline as never) ?? null : null,
         driftMargin: input.driftMargin,
+        regressionCells,
       });
       const row = await db.correlationReport.upsert({
         where: { runId: input.runId },

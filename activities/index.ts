@@ -5,6 +5,8 @@ import { createCorrelationActivities } from './correlation';
 import { createJudgingActivities } from './judging';
 import { createMergeActivities } from './merge';
 import { createRecalibrationActivities } from './recalibration';
+import { createReleaseEvaluationActivities } from './release-evaluation';
+import { createShadowEvaluationActivities } from './shadow-evaluation';
 import { createSamplingActivities } from './sampling';
 
 export function createActivities(db: Db) {
@@ -13,6 +15,8 @@ export function createActivities(db: Db) {
     ...createJudgingActivities(db),
     ...createRecalibrationActivities(db),
     ...createCorrelationActivities(db),
+    ...createReleaseEvaluationActivities(db),
+    ...createShadowEvaluationActivities(db),
   };
 }
 

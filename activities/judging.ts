@@ -1,24 +1,16 @@
 // Judging and agreement activities. A batch judges only what this judge version has not
 // judged yet (scores are unique per version and subject), heartbeating as it goes, so a
 // retried or resumed batch never scores a subject twice.
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { buildJudgeAgreementReport, type JudgedCase, type JudgeAgreementReport, type Rating } from '../core/judge/agreement-report';
-import { renderJudgeMessages, type FewShotExample } from '../core/judge/judge-prompt';
+import { renderJudgeMessages, type FewShotExample, type JudgedSubject } from '../core/judge/judge-prompt';
+import { caseSubject } from '../core/judge/subjects';
 import type { JudgeProvider, JudgeSettings } from '../core/judge/judge-settings';
 import type { CaseLabel } from '../core/evalsets/types';
 import type { Db } from '../db/client';
 import { createCompleter, judgeWithRepair } from '../services/judge/judge-client';
 import { ensureActiveJudge } from '../services/judge/judge-versions';
-
-export const caseSubject = (caseId: string) => `case:${caseId}`;
-
-function heartbeat(details: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // Called outside an activity (tests, scripts): nothing to report to.
-  }
-}
+import { heartbeat } from './heartbeat';
 
 export interface JudgeBatchResult {
   requested: number;
@@ -29,38 +21,55 @@ export interface JudgeBatchResult {
   costUsd: number;
 }
 
-export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: readonly string[]): Promise<JudgeBatchResult> {
-  const version = await db.judgePromptVersion.findUniqueOrThrow({ where: { id: judgeVersionId } });
-  const existing = new Set(
-    (await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: caseIds.map(caseSubject) } }, select: { subjectKey: true } })).map((s) => s.subjectKey),
-  );
-  const todo = caseIds.filter((id) => !existing.has(caseSubject(id)));
-  const cases = await db.evalCase.findMany({ where: { id: { in: todo } } });
-  let complete: ReturnType<typeof createCompleter>;
+/** One thing to judge: its subject key (unique per judge version), the case it scores, and what the judge sees. */
+export interface JudgeSubjectInput {
+  subjectKey: string;
+  /** Set only for a case's own output; other subjects (a release's supplied answer) leave it null. */
+  evalCaseId: string | null;
+  subject: JudgedSubject;
+}
+
+/** The judge's view of a case, with its own output or another answer in its place. */
+export function caseAsSubject(c: { input: string; output: string | null; sessionContext: unknown; retrievedContext: unknown; expected: string | null }, answer: string = c.output ?? ''): JudgedSubject {
+  return {
+    input: c.input,
+    output: answer,
+    sessionContext: c.sessionContext as { input: string; output: string }[],
+    retrievedContext: c.retrievedContext as { id: string; text: string }[],
+    expected: c.expected,
+  };
+}
+
+/** The judge version's SDK client; a version that cannot be configured fails the activity for good. */
+export function judgeCompleter(version: { version: number; provider: string; model: string; baseUrl: string | null; temperature: number }) {
   try {
-    complete = createCompleter({ provider: version.provider as JudgeProvider, model: version.model, baseUrl: version.baseUrl, temperature: version.temperature });
+    return createCompleter({ provider: version.provider as JudgeProvider, model: version.model, baseUrl: version.baseUrl, temperature: version.temperature });
   } catch (error) {
     // A judge that cannot be configured will not start working on a retry: stop with the cause.
     throw ApplicationFailure.nonRetryable(`judge v${version.version} (${version.provider}/${version.model}) cannot be used: ${(error as Error).message}`, 'JudgeMisconfigured');
   }
+}
+
+/** Judges the subjects this judge version has not judged yet; each stored once (unique per version and subject). */
+export async function judgeSubjects(db: Db, judgeVersionId: string, subjects: readonly JudgeSubjectInput[]): Promise<JudgeBatchResult> {
+  const version = await db.judgePromptVersion.findUniqueOrThrow({ where: { id: judgeVersionId } });
+  const existing = new Set(
+    (await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: subjects.map((s) => s.subjectKey) } }, select: { subjectKey: true } })).map((s) => s.subjectKey),
+  );
+  const todo = subjects.filter((s) => !existing.has(s.subjectKey));
+  const result: JudgeBatchResult = { requested: subjects.length, alreadyJudged: existing.size, scored: 0, failed: 0, failureReasons: [], costUsd: 0 };
+  if (todo.length === 0) return result;
+  const complete = judgeCompleter(version);
   const spec = { rubric: version.rubric, fewShot: version.fewShot as unknown as FewShotExample[] };
-  const result: JudgeBatchResult = { requested: caseIds.length, alreadyJudged: existing.size, scored: 0, failed: 0, failureReasons: [], costUsd: 0 };
   await Promise.all(
-    cases.map(async (c) => {
-      const messages = renderJudgeMessages(spec, {
-        input: c.input,
-        output: c.output ?? '',
-        sessionContext: c.sessionContext as unknown as { input: string; output: string }[],
-        retrievedContext: c.retrievedContext as unknown as { id: string; text: string }[],
-        expected: c.expected,
-      });
-      const call = await judgeWithRepair(complete, version.model, messages);
+    todo.map(async (s) => {
+      const call = await judgeWithRepair(complete, version.model, renderJudgeMessages(spec, s.subject));
       await db.judgeScore.createMany({
         data: [
           {
             judgeVersionId,
-            subjectKey: caseSubject(c.id),
-            evalCaseId: c.id,
+            subjectKey: s.subjectKey,
+            evalCaseId: s.evalCaseId,
             status: call.ok ? 'scored' : 'failed',
             ...(call.ok ? { ...call.judgment.scores, verdict: call.judgment.verdict, rationale: call.judgment.rationale.slice(0, 5000) } : { failureReason: call.reason }),
             attempts: call.attempts,
@@ -78,10 +87,20 @@ export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: re
         if (result.failureReasons.length < 10) result.failureReasons.push(call.reason);
       }
       result.costUsd += call.costUsd ?? 0;
-      heartbeat({ done: result.scored + result.failed, of: cases.length });
+      heartbeat({ done: result.scored + result.failed, of: todo.length });
     }),
   );
   return result;
+}
+
+export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: readonly string[]): Promise<JudgeBatchResult> {
+  const judged = new Set(
+    (await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: caseIds.map(caseSubject) } }, select: { subjectKey: true } })).map((s) => s.subjectKey),
+  );
+  // Only the cases still to judge are loaded: a resumed batch does not read the whole set again.
+  const cases = await db.evalCase.findMany({ where: { id: { in: caseIds.filter((id) => !judged.has(caseSubject(id))) } } });
+  const result = await judgeSubjects(db, judgeVersionId, cases.map((c) => ({ subjectKey: caseSubject(c.id), evalCaseId: c.id, subject: caseAsSubject(c) })));
+  return { ...result, requested: caseIds.length, alreadyJudged: judged.size + result.alreadyJudged };
 }
 
 const DIMS = ['correctness', 'relevance', 'clarity', 'calibration', 'length'] as const;

@@ -18,6 +18,9 @@ import { getProjectSettings, setFailureTaxonomy, setJudgeSettings, setRedaction,
 import { listAgreementReports, listRecalibrations } from '../services/judge/judge-reports';
 import { activateJudgeVersionFor, createJudgeVersion, listJudgeVersions, type CreateJudgeVersionInput } from '../services/judge/judge-versions';
 import { createProject, getProject, listProjects, requireProject } from '../services/projects';
+import { supplyAnswerItems } from '../services/releases/answer-uploads';
+import { evaluateRelease, getReleaseEvaluation, releaseEvaluationProgress } from '../services/releases/release-evaluations';
+import { getShadowEvaluation, shadowEvaluationProgress, startShadowEvaluation } from '../services/releases/shadow-evaluations';
 import { listReleases, listTraces, recordFeedback, sliceDistribution, type TraceFilter } from '../services/traces';
 import type { ApiContext } from './context';
 
@@ -95,6 +98,8 @@ export const resolvers = {
     importedAgreement: (_: unknown, args: Args<{ projectId: string; dataset: string; kind: string; groupA: RaterFilter; groupB: RaterFilter; setup?: 'S1' | 'S2'; byGroup?: boolean }>, ctx: ApiContext) =>
       importedAgreement(ctx.db, ctx.principal, args),
     flywheelSchedule: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => describeSchedule(ctx.db, ctx.temporal, ctx.principal, args.projectId),
+    releaseEvaluation: (_: unknown, args: Args<{ projectId: string; release: string; id?: string }>, ctx: ApiContext) => getReleaseEvaluation(ctx.db, ctx.principal, args),
+    shadowEvaluation: (_: unknown, args: Args<{ projectId: string; candidate: string; id?: string }>, ctx: ApiContext) => getShadowEvaluation(ctx.db, ctx.principal, args),
   },
   Mutation: {
     createProject: (_: unknown, args: Args<{ name: string }>, ctx: ApiContext) => createProject(ctx.db, ctx.principal, args.name),
@@ -154,10 +159,26 @@ export const resolvers = {
     scheduleFlywheel: (_: unknown, args: Args<{ projectId: string; schedule?: unknown }>, ctx: ApiContext) => scheduleFlywheel(ctx.db, ctx.temporal, ctx.principal, args.projectId, stripNulls(args.schedule)),
     pauseSchedule: (_: unknown, args: Args<{ projectId: string; paused: boolean; note?: string }>, ctx: ApiContext) => pauseSchedule(ctx.db, ctx.temporal, ctx.principal, args.projectId, args.paused, args.note),
     triggerNow: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => triggerNow(ctx.db, ctx.temporal, ctx.principal, args.projectId),
+    supplyReleaseAnswers: (_: unknown, args: Args<{ projectId: string; release: string; answers: unknown[] }>, ctx: ApiContext) =>
+      supplyAnswerItems(ctx.db, ctx.principal, { projectId: args.projectId, release: args.release, kind: 'case', items: args.answers }),
+    evaluateRelease: (_: unknown, args: Args<{ projectId: string; release: string }>, ctx: ApiContext) => evaluateRelease(ctx.db, ctx.temporal, ctx.principal, args),
+    supplyShadowAnswers: (_: unknown, args: Args<{ projectId: string; candidate: string; answers: unknown[] }>, ctx: ApiContext) =>
+      supplyAnswerItems(ctx.db, ctx.principal, { projectId: args.projectId, release: args.candidate, kind: 'shadow', items: args.answers }),
+    startShadowEvaluation: (_: unknown, args: Args<{ projectId: string; candidate: string }>, ctx: ApiContext) => startShadowEvaluation(ctx.db, ctx.temporal, ctx.principal, args),
     importEvalSet: async (_: unknown, args: Args<{ projectId: string; name: string; jsonl: string }>, ctx: ApiContext) => {
       const { set, version } = await importEvalSet(ctx.db, ctx.principal, args.projectId, args.name, args.jsonl);
       return { evalSet: set, version };
     },
+  },
+  ReleaseEvaluation: {
+    progress: (row: { workflowId: string; status: string }, _: unknown, ctx: ApiContext) => (row.status === 'running' ? releaseEvaluationProgress(ctx.temporal, row.workflowId) : null),
+  },
+  ShadowEvaluation: {
+    progress: (row: { workflowId: string; status: string }, _: unknown, ctx: ApiContext) => (row.status === 'running' ? shadowEvaluationProgress(ctx.temporal, row.workflowId) : null),
+  },
+  OfflineScores: {
+    // Stored under the statistic's own name (core/correlation), shown in GraphQL's casing.
+    passRate: (scores: { pass_rate: unknown }) => scores.pass_rate,
   },
   JudgePromptVersion: {
     parent: (version: { parentId: string | null }, _: unknown, ctx: ApiContext) => (version.parentId ? ctx.loaders.judgeVersionById.load(version.parentId) : null),

@@ -7,6 +7,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { authenticate } from '../services/api-keys';
 import { consumeRequest } from '../services/rate-limit';
+import { ANSWER_ROUTES, handleAnswerUpload } from './answers-route';
 import { EXPORT_PATH, handleEvalSetExport } from './export-route';
 import { handleTraceIngest } from './ingest-route';
 import { createLoaders, type ApiContext, type ApiDeps } from './context';
@@ -59,6 +60,11 @@ export function createApiServer(deps: ApiDeps): Server {
     }
     if (url.pathname === '/v1/traces') {
       await handleTraceIngest(deps.db, req, res, url);
+      return;
+    }
+    const answerKind = ANSWER_ROUTES.get(url.pathname);
+    if (answerKind) {
+      await handleAnswerUpload(deps.db, req, res, url, answerKind);
       return;
     }
     const exportMatch = url.pathname.match(EXPORT_PATH);

@@ -35,7 +35,12 @@ export interface SimBehaviour {
   missFailureRate: number;
   /** Calibration examples and "Calibration notes:" in the prompt lower the disagreement. */
   fewShotHelps: boolean;
-  /** Pairwise prompts: probability of preferring answer A regardless. */
+  /**
+   * Pairwise prompts (a system prompt naming "Answer A" and "Answer B", the answers under
+   * "## Answer A" and "## Answer B"): the better answer by the oracle's mean score wins, a
+   * tie when they are within half a point; with this probability (per prompt, so per
+   * order) answer A is preferred regardless.
+   */
   positionBias: number;
   seed: string;
 }
@@ -45,6 +50,7 @@ export interface SimStats {
   byStatus: Record<string, number>;
   byApi: { openai: number; anthropic: number };
   judgments: number;
+  pairwiseJudgments: number;
 }
 
 const DEFAULTS: SimBehaviour = {
@@ -82,7 +88,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function startSimulatedProvider(options: Partial<SimBehaviour> & { port?: number } = {}) {
   const behaviour: SimBehaviour = { ...DEFAULTS, ...options };
   let oracle: OracleEntry[] = [];
-  const stats: SimStats = { requests: 0, byStatus: {}, byApi: { openai: 0, anthropic: 0 }, judgments: 0 };
+  const stats: SimStats = { requests: 0, byStatus: {}, byApi: { openai: 0, anthropic: 0 }, judgments: 0, pairwiseJudgments: 0 };
   let counter = 0;
   const count = (status: string) => (stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1);
 
@@ -94,11 +100,32 @@ export async function startSimulatedProvider(options: Partial<SimBehaviour> & { 
     return behaviour.disagreement * factor;
   }
 
+  /** The oracle entry of an answer: the same text, else the longest entry it contains. */
+  function lookup(answer: string): OracleEntry | undefined {
+    const trimmed = answer.trim();
+    return oracle.find((o) => o.output === trimmed) ?? oracle.find((o) => answer.includes(o.output));
+  }
+
+  /** Mean score of an answer: the oracle's, else a seeded guess from its text (2 or 4, as for unknown pointwise answers). */
+  function quality(answer: string): number {
+    const entry = lookup(answer);
+    if (entry) return DIMENSIONS.reduce((sum, d) => sum + entry.scores[d], 0) / DIMENSIONS.length;
+    return unit(behaviour.seed, 'unknown', answer) < 0.2 ? 2 : 4;
+  }
+
+  /** The text under a "## <heading>" line, up to the next heading or the closing instruction. */
+  function section(user: string, heading: string): string {
+    const after = user.split(`## ${heading}\n`)[1] ?? '';
+    return after.split(/\n\n(?:## |Return the JSON)/)[0] ?? '';
+  }
+
   function judge(system: string, user: string): string {
     if (system.includes('Answer A') && system.includes('Answer B')) {
-      const r = unit(behaviour.seed, 'pair', user);
-      const winner = r < behaviour.positionBias ? 'A' : unit(behaviour.seed, 'pair2', user) < 0.5 ? 'A' : 'B';
-      return JSON.stringify({ winner, rationale: 'simulated pairwise preference' });
+      stats.pairwiseJudgments += 1;
+      if (unit(behaviour.seed, 'pair', user) < behaviour.positionBias) return JSON.stringify({ winner: 'A', rationale: 'simulated pairwise preference (position bias)' });
+      const gap = quality(section(user, 'Answer A')) - quality(section(user, 'Answer B'));
+      const winner = Math.abs(gap) < 0.5 ? 'tie' : gap > 0 ? 'A' : 'B';
+      return JSON.stringify({ winner, rationale: 'simulated pairwise preference, from the oracle' });
     }
     if (system.includes('maintain the rubric')) {
       return '- A claim not supported by the retrieved documents is a failure, however fluent.\n- Invented policies or numbers fail correctness.';

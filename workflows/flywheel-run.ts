@@ -7,6 +7,7 @@ import {
   defineSignal,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -20,7 +21,7 @@ import { recalibrateJudge } from './recalibration';
 export const cancelRunSignal = defineSignal<[reason?: string]>('cancelRun');
 export const progressQuery = defineQuery<RunProgress>('progress');
 
-const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, ensureActiveJudgeVersion, casesOfRun, computeJudgeAgreement, currentProductionCases, computeCorrelation, finishRun } = proxyActivities<FlywheelActivities>({
+const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, ensureActiveJudgeVersion, casesOfRun, computeJudgeAgreement, currentProductionCases, currentRegressionCases, computeCorrelation, finishRun } = proxyActivities<FlywheelActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
@@ -114,6 +115,12 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
           const activeJudge = await ensureActiveJudgeVersion({ projectId: input.projectId });
           const productionCases = await currentProductionCases({ projectId: input.projectId });
           await judgeEvalCases({ judgeVersionId: activeJudge.id, caseIds: productionCases });
+          // Runs started before the regression set was reported replay without these calls.
+          let regressionCases: string[] | undefined;
+          if (patched('correlation-reports-regression-set')) {
+            regressionCases = await currentRegressionCases({ projectId: input.projectId });
+            await judgeEvalCases({ judgeVersionId: activeJudge.id, caseIds: regressionCases });
+          }
           progress.correlation = await computeCorrelation({
             runId: input.runId,
             projectId: input.projectId,
@@ -121,6 +128,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
             periodEnd: input.periodEnd,
             judgeVersionId: activeJudge.id,
             caseIds: productionCases,
+            regressionCaseIds: regressionCases,
             sliceDimension: settings.sampling.sliceDimension,
             minReleases: settings.judge.correlationMinReleases,
             driftMargin: settings.judge.driftMargin,

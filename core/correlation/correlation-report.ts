@@ -4,7 +4,7 @@
 // bootstrap intervals, in plain words), trace-level AUC, and drift against the last report.
 import { proportionFigure, type Figure } from '../stats/intervals';
 import { describeCorrelation, kendallTau, pearson, rocAuc, spearman } from '../stats/correlation';
-import { OFFLINE_MEASURES, PRODUCTION_METRICS, type Cell, type JudgedTrace, type OfflineMeasure, type OfflineScores, type ProductionCounts, type ProductionMetric } from './types';
+import { OFFLINE_MEASURES, PRODUCTION_METRICS, type Cell, type JudgedTrace, type OfflineMeasure, type OfflineScores, type ProductionCounts, type ProductionMetric, type RegressionCell } from './types';
 
 const DIMS = ['correctness', 'relevance', 'clarity', 'calibration', 'length'] as const;
 
@@ -74,6 +74,16 @@ export interface CorrelationReportSummary {
   reading: string;
 }
 
+/**
+ * The regression set's offline scores, beside production and never mixed into it: the
+ * set holds labelled failures only, so its scores say how a release does on known
+ * failures, not how it does on traffic, and they are not correlated with production rates.
+ */
+export interface RegressionOfflineScores {
+  releases: { release: string; judgedCases: number; offline: Record<OfflineMeasure, Figure> }[];
+  cells: { release: string; slice: string; judgedCases: number; offline: Record<OfflineMeasure, Figure> }[];
+}
+
 export interface CorrelationReport {
   releases: { release: string; traces: number; judgedCases: number; offline: Record<OfflineMeasure, Figure>; production: Record<ProductionMetric, Figure & { count: number }> }[];
   cells: { release: string; slice: string; traces: number; judgedCases: number; offline: Record<OfflineMeasure, Figure>; production: Record<ProductionMetric, Figure & { count: number }> }[];
@@ -82,6 +92,8 @@ export interface CorrelationReport {
   traceLevel: { dimensions: { dimension: string; auc: Figure }[]; best: string | null; reading: string };
   headline: CorrelationReportSummary;
   drift: { warning: boolean; message: string | null };
+  /** null when the regression set was not measured (reports made before it was). */
+  regression: RegressionOfflineScores | null;
 }
 
 function correlate(points: { offline: Record<OfflineMeasure, Figure>; production: Record<ProductionMetric, Figure> }[], minN: number, unit: string, seed: string): PairCorrelation[] {
@@ -122,6 +134,7 @@ export function buildCorrelationReport(input: {
   seed: string;
   previous?: CorrelationReportSummary | null;
   driftMargin: number;
+  regressionCells?: RegressionCell[];
 }): CorrelationReport {
   const describe = (c: Cell) => ({ release: c.release, traces: c.production.traces, judgedCases: c.offline.cases.length, offline: offlineScore(c.offline), production: productionQuality(c.production) });
   const releases = input.releaseCells.map(describe);
@@ -156,5 +169,13 @@ export function buildCorrelationReport(input: {
       drift = { warning: true, message: `the eval set has drifted from production: ${headline.pair} correlation moved from ${prev.value.toFixed(2)} to ${headline.value.toFixed(2)} (margin ${input.driftMargin})` };
     }
   }
-  return { releases, cells, acrossReleases, acrossCells, traceLevel: { dimensions, best: best?.dimension ?? null, reading: traceReading }, headline, drift };
+  const regression: RegressionOfflineScores | null = input.regressionCells
+    ? {
+        releases: input.regressionCells.filter((c) => c.slice === null).map((c) => ({ release: c.release, judgedCases: c.offline.cases.length, offline: offlineScore(c.offline) })),
+        cells: input.regressionCells
+          .filter((c): c is RegressionCell & { slice: string } => c.slice !== null)
+          .map((c) => ({ release: c.release, slice: c.slice, judgedCases: c.offline.cases.length, offline: offlineScore(c.offline) })),
+      }
+    : null;
+  return { releases, cells, acrossReleases, acrossCells, traceLevel: { dimensions, best: best?.dimension ?? null, reading: traceReading }, headline, drift, regression };
 }

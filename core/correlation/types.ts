@@ -38,3 +38,11 @@ export interface JudgedTrace {
   /** The trace has a negative user signal (thumbs down, rephrase, abandonment, escalation...). */
   negative: boolean;
 }
+
+/** Judge scores on the regression set's cases answered by one release (or cell). */
+export interface RegressionCell {
+  release: string;
+  /** null: the whole release. */
+  slice: string | null;
+  offline: OfflineScores;
+}

@@ -2,6 +2,7 @@
 // validated strictly. A missing or out-of-range field is a failure, never a default.
 import { z } from 'zod';
 import { DIMENSIONS, type Dimension } from '../stats/agreement';
+import { MAX_REPLY_CHARS, objectSpans } from './reply-json';
 
 export interface Judgment {
   scores: Record<Dimension, number>;
@@ -15,28 +16,6 @@ const JudgmentSchema = z.object({
   verdict: z.string().transform((v) => v.trim().toLowerCase()).pipe(z.enum(['pass', 'fail'])),
   rationale: z.string().max(20_000).optional().default(''),
 });
-
-const MAX_REPLY_CHARS = 200_000;
-
-/** Candidate JSON objects in order: each balanced {...} span that starts at a "{". */
-function* objectSpans(text: string): Generator<string> {
-  for (let start = text.indexOf('{'); start !== -1; start = text.indexOf('{', start + 1)) {
-    let depth = 0;
-    let inString = false;
-    for (let i = start; i < text.length; i += 1) {
-      const ch = text[i];
-      if (inString) {
-        if (ch === '\\') i += 1;
-        else if (ch === '"') inString = false;
-      } else if (ch === '"') inString = true;
-      else if (ch === '{') depth += 1;
-      else if (ch === '}' && --depth === 0) {
-        yield text.slice(start, i + 1);
-        break;
-      }
-    }
-  }
-}
 
 export function parseJudgment(text: string): { ok: true; judgment: Judgment } | { ok: false; reason: string } {
   if (typeof text !== 'string' || text.trim() === '') return { ok: false, reason: 'empty reply' };

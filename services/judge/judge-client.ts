@@ -1,14 +1,16 @@
 // Judge calls through the real SDK clients. Bounded concurrency per provider endpoint;
 // the SDKs retry 429s and 5xx with backoff that honours `retry-after`; a reply that is
 // not valid JSON is retried once with a repair instruction, then recorded as a failure.
+// Pointwise judgments and pairwise verdicts share the call, repair and usage accounting.
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { REPAIR_INSTRUCTION } from '../../core/judge/judge-prompt';
-import { parseJudgment } from '../../core/judge/parse-judgment';
+import { PAIRWISE_REPAIR_INSTRUCTION } from '../../core/judge/pairwise-prompt';
+import { parseJudgment, type Judgment } from '../../core/judge/parse-judgment';
+import { parsePairwiseVerdict, type PairwiseVerdict } from '../../core/judge/parse-pairwise-verdict';
 import { estimateCostUsd } from '../../core/judge/pricing';
 import type { JudgeTarget } from '../../core/judge/judge-settings';
-import type { Dimension } from '../../core/stats/agreement';
 
 export interface ChatTurn {
   role: 'user' | 'assistant';
@@ -25,9 +27,19 @@ export interface JudgeEndpoint extends JudgeTarget {
   temperature: number;
 }
 
+interface CallUsage {
+  attempts: number;
+  latencyMs: number;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+}
+
+export type CallResult<T> = ({ ok: true; value: T } | { ok: false; reason: string }) & CallUsage;
+
 export type JudgeCallResult =
-  | { ok: true; judgment: { scores: Record<Dimension, number>; verdict: 'pass' | 'fail'; rationale: string }; attempts: number; latencyMs: number; inputTokens: number | null; outputTokens: number | null; costUsd: number | null }
-  | { ok: false; reason: string; attempts: number; latencyMs: number; inputTokens: number | null; outputTokens: number | null; costUsd: number | null };
+  | ({ ok: true; judgment: Judgment } & CallUsage)
+  | ({ ok: false; reason: string } & CallUsage);
 
 export interface JudgeClientOptions {
   timeoutMs?: number;
@@ -88,8 +100,17 @@ export function createCompleter(endpoint: JudgeEndpoint, options: JudgeClientOpt
 
 export type Completer = ReturnType<typeof createCompleter>;
 
-/** Judges one subject: one call, one repair attempt if the reply is not a valid judgment. */
-export async function judgeWithRepair(complete: Completer, model: string, messages: { system: string; user: string }, now: () => number = Date.now): Promise<JudgeCallResult> {
+type Reader<T> = (text: string) => { ok: true; value: T } | { ok: false; reason: string };
+
+/** One call, one repair attempt if the reply cannot be read; usage summed over both. */
+async function callWithRepair<T>(
+  complete: Completer,
+  model: string,
+  messages: { system: string; user: string },
+  reply: { read: Reader<T>; repairInstruction: string; what: string },
+  now: () => number,
+): Promise<CallResult<T>> {
+  const { read, repairInstruction, what } = reply;
   const started = now();
   let inputTokens = 0;
   let outputTokens = 0;
@@ -110,21 +131,42 @@ export async function judgeWithRepair(complete: Completer, model: string, messag
     attempts += 1;
     const first = await complete(messages.system, [{ role: 'user', content: messages.user }]);
     add(first);
-    const parsed = parseJudgment(first.text);
-    if (parsed.ok) return { ok: true, judgment: parsed.judgment, attempts, ...usage() };
+    const parsed = read(first.text);
+    if (parsed.ok) return { ok: true, value: parsed.value, attempts, ...usage() };
     attempts += 1;
     const repaired = await complete(messages.system, [
       { role: 'user', content: messages.user },
       { role: 'assistant', content: first.text },
-      { role: 'user', content: REPAIR_INSTRUCTION },
+      { role: 'user', content: repairInstruction },
     ]);
     add(repaired);
-    const second = parseJudgment(repaired.text);
-    if (second.ok) return { ok: true, judgment: second.judgment, attempts, ...usage() };
-    return { ok: false, reason: `not a valid judgment after a repair attempt: ${second.reason}`, attempts, ...usage() };
+    const second = read(repaired.text);
+    if (second.ok) return { ok: true, value: second.value, attempts, ...usage() };
+    return { ok: false, reason: `not a valid ${what} after a repair attempt: ${second.reason}`, attempts, ...usage() };
   } catch (error) {
     // Exhausted SDK retries (429/5xx/timeouts): a failure with its cause, never a score.
     const message = error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error);
     return { ok: false, reason: `provider call failed: ${message.slice(0, 500)}`, attempts, ...usage() };
   }
+}
+
+/** Judges one subject: one call, one repair attempt if the reply is not a valid judgment. */
+export async function judgeWithRepair(complete: Completer, model: string, messages: { system: string; user: string }, now: () => number = Date.now): Promise<JudgeCallResult> {
+  const read: Reader<Judgment> = (text) => {
+    const parsed = parseJudgment(text);
+    return parsed.ok ? { ok: true, value: parsed.judgment } : parsed;
+  };
+  const result = await callWithRepair(complete, model, messages, { read, repairInstruction: REPAIR_INSTRUCTION, what: 'judgment' }, now);
+  if (!result.ok) return result;
+  const { value, ...rest } = result;
+  return { ...rest, judgment: value };
+}
+
+/** Compares two answers in the order given: one call, one repair attempt if the reply is not a verdict. */
+export function compareWithRepair(complete: Completer, model: string, messages: { system: string; user: string }, now: () => number = Date.now): Promise<CallResult<PairwiseVerdict>> {
+  const read: Reader<PairwiseVerdict> = (text) => {
+    const parsed = parsePairwiseVerdict(text);
+    return parsed.ok ? { ok: true, value: parsed.verdict } : parsed;
+  };
+  return callWithRepair(complete, model, messages, { read, repairInstruction: PAIRWISE_REPAIR_INSTRUCTION, what: 'verdict' }, now);
 }
