@@ -41,6 +41,6 @@ export interface JudgeTarget {
  */
 export function defaultJudgeTarget(env: { OPENAI_API_KEY?: string; ANTHROPIC_API_KEY?: string; OPENAI_BASE_URL?: string; FLYWHEEL_JUDGE_MODEL?: string }): JudgeTarget {
   if (env.OPENAI_API_KEY) return { provider: env.OPENAI_BASE_URL ? 'openai-compatible' : 'openai', model: env.FLYWHEEL_JUDGE_MODEL ?? 'gpt-4.1-mini', baseUrl: env.OPENAI_BASE_URL ?? null };
-  if (env.ANTHROPIC_API_KEY) return { provider: 'anthropic', model: env.FLYWHEEL_JUDGE_MODEL ?? 'claude-sonnet-4-5', baseUrl: null };
+  if (env.ANTHROPIC_API_KEY) return { provider: 'anthropic', model: env.FLYWHEEL_JUDGE_MODEL ?? 'claude-sonnet-4-6', baseUrl: null };
   return { provider: 'simulated', model: 'sim-judge-1', baseUrl: null };
 }
