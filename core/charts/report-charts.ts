@@ -49,7 +49,7 @@ const PRIMARY_METRIC_LABELS: Record<PrimaryMetric, string> = {
 };
 
 /** The report's own headline: offline pass rate x thumbs-down rate, in the scope it chose. */
-export function headlineChoice(report: CorrelationReport): PairChoice {
+function headlineChoice(report: CorrelationReport): PairChoice {
   return { offline: 'pass_rate', production: 'thumbs_down_rate', scope: report.headline.scope };
 }
 
@@ -187,7 +187,7 @@ export function correlationHistorySvg(entries: readonly CorrelationHistoryEntry[
   const latest = points.at(-1);
   return lineChartSvg({
     title: 'Does the eval move with production? Correlation over runs',
-    subtitle: `Spearman rho, ${pairName}; whiskers are 95% bootstrap intervals; a red flag marks a drift warning.`,
+    subtitle: `Spearman rho, ${pairName}; whiskers are 95% bootstrap intervals${choice ? '' : '; a red flag marks a drift warning'}.`,
     yLabel: 'Spearman rho',
     yDomain: { min: -1, max: 1 },
     xLabels: entries.map((e) => e.runLabel),
