@@ -14,14 +14,14 @@ export interface ChartText {
   caption?: string[];
 }
 
-export interface PlotArea {
+interface PlotArea {
   left: number;
   top: number;
   right: number;
   bottom: number;
 }
 
-export interface Layout {
+interface Layout {
   width: number;
   height: number;
   plot: PlotArea;

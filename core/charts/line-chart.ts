@@ -15,7 +15,7 @@ export interface LinePoint {
   note?: string;
 }
 
-export interface LineSeries {
+interface LineSeries {
   name: string;
   color: string;
   dashed?: boolean;
@@ -23,7 +23,7 @@ export interface LineSeries {
   points: (LinePoint | null)[];
 }
 
-export interface LineChartSpec extends ChartText {
+interface LineChartSpec extends ChartText {
   yLabel: string;
   yDomain: Domain;
   xLabels: string[];

@@ -12,7 +12,7 @@ import type { Domain } from './scale';
 import { scatterChartSvg } from './scatter-chart';
 import { formatNumber } from './svg';
 
-export type CorrelationScope = 'releases' | 'cells';
+type CorrelationScope = 'releases' | 'cells';
 
 export interface PairChoice {
   offline: OfflineMeasure;
@@ -164,7 +164,7 @@ export function agreementHistorySvg(entries: readonly AgreementHistoryEntry[]): 
   });
 }
 
-export interface CorrelationHistoryEntry {
+interface CorrelationHistoryEntry {
   runLabel: string;
   report: CorrelationReport;
 }

@@ -11,7 +11,7 @@ export interface ScatterPoint {
   y: Figure;
 }
 
-export interface ScatterChartSpec extends ChartText {
+interface ScatterChartSpec extends ChartText {
   xLabel: string;
   yLabel: string;
   /** The measures' own bounds (0..1 for a rate, 1..5 for a score); axes never go past them. */
