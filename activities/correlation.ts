@@ -76,6 +76,19 @@ async function latestSetCases(db: Db, projectId: string, kind: EvalSetKind): Pro
 }
 
 export function createCorrelationActivities(db: Db) {
+  /**
+   * Adds the drift message to whatever else the run already needs a person for, once: a
+   * retried activity finds it there and adds nothing. (`$2::text`: concat_ws takes "any",
+   * so PostgreSQL cannot infer an untyped parameter's type there.)
+   */
+  const markDrift = (runId: string, message: string | null) =>
+    db.$executeRawUnsafe(
+      `UPDATE flywheel_run SET needs_attention = concat_ws('; ', needs_attention, $2::text)
+        WHERE id = $1::uuid AND strpos(coalesce(needs_attention, ''), $2::text) = 0`,
+      runId,
+      message ?? 'the eval set has drifted from production',
+    );
+
   return {
     /** The cases of the latest production set version (what the offline score is measured on). */
     currentProductionCases({ projectId }: { projectId: string }): Promise<string[]> {
@@ -101,7 +114,11 @@ export function createCorrelationActivities(db: Db) {
       driftMargin: number;
     }): Promise<{ reportId: string; headline: unknown; driftWarning: boolean }> {
       const done = await db.correlationReport.findUnique({ where: { runId: input.runId } });
-      if (done) return { reportId: done.id, headline: (done.report as { headline?: unknown }).headline ?? null, driftWarning: done.driftWarning };
+      if (done) {
+        // A retry after the report was stored still makes sure the run is flagged (idempotent).
+        if (done.driftWarning) await markDrift(input.runId, (done.report as { drift?: { message?: string | null } }).drift?.message ?? null);
+        return { reportId: done.id, headline: (done.report as { headline?: unknown }).headline ?? null, driftWarning: done.driftWarning };
+      }
 
       const counts = (
         await db.$queryRawUnsafe<(CountRow & { whole_release: number })[]>(
@@ -160,10 +177,7 @@ export function createCorrelationActivities(db: Db) {
           report: JSON.parse(JSON.stringify(report)),
         },
       });
-      if (report.drift.warning) {
-        // Added to whatever else the run already needs a person for.
-        await db.$executeRawUnsafe(`UPDATE flywheel_run SET needs_attention = concat_ws('; ', needs_attention, $2) WHERE id = $1::uuid`, input.runId, report.drift.message ?? 'the eval set has drifted from production');
-      }
+      if (report.drift.warning) await markDrift(input.runId, report.drift.message);
       return { reportId: row.id, headline: report.headline, driftWarning: report.drift.warning };
     },
   };

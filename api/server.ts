@@ -1,4 +1,4 @@
-// HTTP entry: /graphql (graphql-yoga, GraphiQL in a browser), /healthz.
+// HTTP entry: /graphql (graphql-yoga, GraphiQL in a browser), /healthz, the review and report pages.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { consumeRequest } from '../services/rate-limit';
 import { ANSWER_ROUTES, handleAnswerUpload } from './answers-route';
 import { EXPORT_PATH, handleEvalSetExport } from './export-route';
 import { handleTraceIngest } from './ingest-route';
+import { REPORT_CHART_PATH, REPORT_PAGE_PATH, handleReportChart, serveReportPage } from './report-routes';
 import { createLoaders, type ApiContext, type ApiDeps } from './context';
 import { resolvers } from './resolvers';
 
@@ -56,6 +57,15 @@ export function createApiServer(deps: ApiDeps): Server {
     if (url.pathname === '/review' && req.method === 'GET') {
       // A plain page for reviewers; it talks to the public GraphQL API with their own key.
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'" }).end(reviewPage);
+      return;
+    }
+    const chartMatch = url.pathname.match(REPORT_CHART_PATH);
+    if (chartMatch) {
+      await handleReportChart(deps.db, req, res, url, chartMatch[1]!, chartMatch[2]!);
+      return;
+    }
+    if (REPORT_PAGE_PATH.test(url.pathname)) {
+      serveReportPage(req, res);
       return;
     }
     if (url.pathname === '/v1/traces') {

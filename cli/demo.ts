@@ -18,8 +18,12 @@ async function ensureProject(gql: Gql, name: string): Promise<string> {
   return (await gql<{ createProject: { id: string } }>('mutation($n: String!) { createProject(name: $n) { id } }', { n: name })).createProject.id;
 }
 
-/** Simulated reviewers: they read the planted truth (a real reviewer reads the trace) and sometimes differ by a point. */
-async function simulatedReviewers(gql: Gql, reviewerKeys: string[], baseUrl: string, runId: string, onProgress: (done: number, total: number) => void) {
+/**
+ * Simulated reviewers: they read the planted truth (a real reviewer reads the trace) and
+ * sometimes differ by a point. They label through the public GraphQL API until the run's
+ * queue closes; the end-to-end tests use them too.
+ */
+export async function simulatedReviewers(gql: Gql, reviewerKeys: string[], baseUrl: string, runId: string, onProgress: (done: number, total: number) => void) {
   const rng = createRng(`reviewers:${runId}`);
   const reviewers = reviewerKeys.map((key) => graphqlClient(baseUrl, key));
   for (;;) {

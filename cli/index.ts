@@ -6,6 +6,7 @@ import { runDemo } from './demo';
 import { graphqlClient } from './graphql-client';
 import { formatIngestSummary, ingestFile, resolveKey } from './ingest';
 import { fetchRun, formatRunReport } from './run-report';
+import { fetchCorrelationTable } from './correlation';
 import { startService } from './services';
 
 const log = (line: string) => console.log(`[flywheel] ${line}`);
@@ -80,6 +81,17 @@ apiOptions(program.command('status').description('a run\'s status and stage').ar
 
 apiOptions(program.command('report').description('print a run\'s report').argument('<runId>')).action(async (runId: string, options: { url: string; key?: string }) => {
   console.log(formatRunReport(await fetchRun(await clientFor(options), runId)));
+});
+
+apiOptions(
+  program
+    .command('correlation')
+    .description("print a run's eval-to-production correlation: per release, and per offline measure x production metric")
+    .requiredOption('-p, --project <id>', 'project id')
+    .option('-r, --run <id>', 'run id (default: the latest report)')
+    .option('-s, --scope <scope>', 'releases | cells | both', 'both'),
+).action(async (options: { project: string; run?: string; scope: string; url: string; key?: string }) => {
+  console.log(await fetchCorrelationTable(await clientFor(options), options));
 });
 
 program

@@ -1,4 +1,6 @@
-// Prints a run's report: sample, labels, set versions, agreement, recalibration.
+// Prints a run's report: sample, labels, set versions, agreement, recalibration, correlation.
+import type { CorrelationReport } from '../core/correlation/correlation-report';
+import { formatCorrelationReport } from '../core/correlation/correlation-table';
 import type { Gql } from './graphql-client';
 
 export const RUN_REPORT_QUERY = `query($id: ID!) { flywheelRun(id: $id) {
@@ -6,6 +8,7 @@ export const RUN_REPORT_QUERY = `query($id: ID!) { flywheelRun(id: $id) {
   sampleReport labelingReport mergeReport judging settings
   recalibration { decision reason candidates split promotedVersionId }
   labelingProgress { total done skipped expired open closed closeReason }
+  correlation { report }
 } }`;
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(1)}%`);
@@ -47,5 +50,7 @@ export function formatRunReport(run: Record<string, any>): string {
     lines.push(`Recalibration: ${r.decision} — ${r.reason}`);
     for (const c of r.candidates ?? []) lines.push(`  v${c.version} (${c.role}): ${pct(c.value)} on ${c.n} validation cases — ${c.reason}`);
   }
+  if (run.correlation?.report) lines.push(...formatCorrelationReport(run.correlation.report as CorrelationReport, 'releases'));
+  else if (run.status !== 'running') lines.push('Correlation: no report for this run (it is made after labelling and judging)');
   return lines.join('\n');
 }
