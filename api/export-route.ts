@@ -3,14 +3,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/client';
 import { authenticate } from '../services/api-keys';
 import { ServiceError } from '../services/errors';
+import { consumeRequest } from '../services/rate-limit';
 import { exportVersion } from '../services/evalsets/eval-sets';
 
 export const EXPORT_PATH = /^\/v1\/eval-set-versions\/([^/]+)\/export$/;
 
 export async function handleEvalSetExport(db: Db, req: IncomingMessage, res: ServerResponse, url: URL, versionId: string): Promise<void> {
   try {
-    if (req.method !== 'GET') throw new ServiceError('BAD_USER_INPUT', 'use GET');
+    // The key first: without one, nothing about the route or the version is answered.
     const principal = await authenticate(db, req.headers.authorization ?? null);
+    await consumeRequest(principal.keyId);
+    if (req.method !== 'GET') throw new ServiceError('BAD_USER_INPUT', 'use GET');
     const file = await exportVersion(db, principal, decodeURIComponent(versionId), url.searchParams.get('format') ?? 'jsonl');
     res.writeHead(200, { 'content-type': file.contentType, 'content-disposition': `attachment; filename="${file.filename.replace(/[^A-Za-z0-9._-]/g, '_')}"` }).end(file.body);
   } catch (error) {

@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { Db } from '../db/client';
 import { authenticate } from '../services/api-keys';
 import { ServiceError } from '../services/errors';
+import { consumeRequest } from '../services/rate-limit';
 import { requireProject } from '../services/projects';
 import { ingestParsedTraces, parseNdjsonLines, DEFAULT_MAX_LINE_BYTES } from '../services/ingestion/ingest-traces';
 import { splitNdjsonLines } from '../services/ingestion/ndjson-lines';
@@ -22,8 +23,9 @@ export interface IngestRouteOptions {
 export async function handleTraceIngest(db: Db, req: IncomingMessage, res: ServerResponse, url: URL, options: IngestRouteOptions = {}): Promise<void> {
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   try {
-    if (req.method !== 'POST') throw new ServiceError('BAD_USER_INPUT', 'use POST with an NDJSON body');
     const principal = await authenticate(db, req.headers.authorization ?? null);
+    await consumeRequest(principal.keyId);
+    if (req.method !== 'POST') throw new ServiceError('BAD_USER_INPUT', 'use POST with an NDJSON body');
     const projectId = url.searchParams.get('projectId') ?? principal.projectId;
     if (!projectId) throw new ServiceError('BAD_USER_INPUT', 'which project? pass ?projectId=ID or use a project-scoped key');
     await requireProject(db, principal, projectId, 'ingest');

@@ -2,9 +2,9 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import type { LabelingProgress } from '../core/labeling/labeling-progress';
 import type { ApiKeyRole, LabelTaskStatus } from '../generated/prisma/enums';
-import { createApiKey, API_KEY_ROLES } from '../services/api-keys';
+import { createApiKey, revokeApiKey, API_KEY_ROLES } from '../services/api-keys';
 import { authorize } from '../services/authorization';
-import { badInput, notFound } from '../services/errors';
+import { badInput } from '../services/errors';
 import { cancelFlywheelRun, getFlywheelRun, queryRunProgress, startFlywheelRun, workflowStatus } from '../services/flywheel-runs';
 import { listFlywheelRuns } from '../services/flywheel-run-list';
 import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
@@ -105,13 +105,7 @@ export const resolvers = {
       const key = await createApiKey(ctx.db, { name: args.name, role: args.role, projectId: args.projectId ?? null });
       return { id: key.id, role: args.role, projectId: args.projectId ?? null, key: key.plain };
     },
-    revokeApiKey: async (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => {
-      const key = await ctx.db.apiKey.findUnique({ where: { id: args.id } }).catch(() => null);
-      if (!key) throw notFound('API key', args.id);
-      authorize(ctx.principal, 'administer', key.projectId ?? undefined);
-      await ctx.db.apiKey.update({ where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
-      return true;
-    },
+    revokeApiKey: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => revokeApiKey(ctx.db, ctx.principal, args.id),
     startFlywheelRun: (_: unknown, args: Args<{ projectId: string; periodStart?: string; periodEnd?: string }>, ctx: ApiContext) =>
       startFlywheelRun(ctx.db, ctx.temporal, ctx.principal, args),
     cancelFlywheelRun: (_: unknown, args: Args<{ id: string; reason?: string }>, ctx: ApiContext) =>

@@ -2,7 +2,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/client';
 import type { ApiKeyRole } from '../generated/prisma/enums';
-import { ServiceError } from './errors';
+import { authorize, isVisibleTo } from './authorization';
+import { ServiceError, notFound } from './errors';
+import { assertUuid } from './projects';
 
 export interface Principal {
   keyId: string;
@@ -32,6 +34,16 @@ export async function createApiKey(
     data: { name: input.name, role: input.role, projectId: input.projectId, keyHash: hashApiKey(plain), prefix },
   });
   return { id: row.id, plain, prefix };
+}
+
+/** Revokes a key (idempotent). Another project's key is reported as missing. */
+export async function revokeApiKey(db: Db, principal: Principal, id: string): Promise<true> {
+  assertUuid(id, 'API key id');
+  const key = await db.apiKey.findUnique({ where: { id } });
+  if (!key || !isVisibleTo(principal, key.projectId)) throw notFound('API key', id);
+  authorize(principal, 'administer', key.projectId ?? undefined);
+  await db.apiKey.update({ where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+  return true;
 }
 
 /** Reads `Authorization: Bearer <key>`; throws UNAUTHENTICATED for anything but a live key. */

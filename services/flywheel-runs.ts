@@ -8,7 +8,7 @@ import type { Db } from '../db/client';
 import { searchAttributesEnabled } from '../temporal/search-attributes-config';
 import { cancelRunSignal, flywheelRun, progressQuery } from '../workflows';
 import type { Principal } from './api-keys';
-import { authorize } from './authorization';
+import { authorize, isVisibleTo } from './authorization';
 import { ServiceError, badInput, notFound } from './errors';
 import { assertUuid, requireProject } from './projects';
 
@@ -66,7 +66,7 @@ function resolvePeriod(start: string | null | undefined, end: string | null | un
 export async function getFlywheelRun(db: Db, principal: Principal, id: string) {
   assertUuid(id, 'run id');
   const run = await db.flywheelRun.findUnique({ where: { id } });
-  if (!run) throw notFound('flywheel run', id);
+  if (!run || !isVisibleTo(principal, run.projectId)) throw notFound('flywheel run', id);
   authorize(principal, 'read', run.projectId);
   return run;
 }

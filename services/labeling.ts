@@ -10,7 +10,7 @@ import type { Db } from '../db/client';
 import type { LabelTaskStatus, Prisma } from '../generated/prisma/client';
 import { closeLabelingSignal, labelingProgressQuery, skipTaskUpdate, submitLabelUpdate } from '../workflows';
 import type { Principal } from './api-keys';
-import { authorize } from './authorization';
+import { authorize, isVisibleTo } from './authorization';
 import { ServiceError, badInput, notFound } from './errors';
 import type { TemporalDeps } from './flywheel-runs';
 import { getFlywheelRun } from './flywheel-runs';
@@ -30,6 +30,7 @@ export async function listLabelTasks(
   const projectId = args.projectId ?? principal.projectId;
   if (!projectId) throw badInput('projectId is required for a key that is not scoped to a project');
   assertUuid(projectId, 'project id');
+  if (args.runId) assertUuid(args.runId, 'run id');
   authorize(principal, 'read', projectId);
   if (args.status && !STATUSES.includes(args.status)) throw badInput(`status must be one of ${STATUSES.join(', ')}`);
   const { size, prisma } = pageArgs(args.first, args.after);
@@ -46,7 +47,7 @@ async function loadTaskFor(db: Db, principal: Principal, taskId: string) {
   assertUuid(taskId, 'task id');
   const task = await db.labelTask.findUnique({ where: { id: taskId }, include: { run: { select: { workflowId: true } } } });
   // Another project's task is reported as missing, not as forbidden: ids do not leak.
-  if (!task || (principal.projectId && principal.projectId !== task.projectId)) throw notFound('label task', taskId);
+  if (!task || !isVisibleTo(principal, task.projectId)) throw notFound('label task', taskId);
   authorize(principal, 'label', task.projectId);
   if (task.reviewerId && task.reviewerId !== principal.keyId && task.status === 'claimed') {
     throw new ServiceError('FORBIDDEN', 'this task is claimed by another reviewer');
