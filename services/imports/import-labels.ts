@@ -19,6 +19,8 @@ export interface ImportSummary {
 
 const MAX_ERRORS = 1000;
 const BATCH = 1000;
+const MAX_FETCH_BYTES = 64 * 1024 * 1024;
+const FETCH_TIMEOUT_MS = 60_000;
 
 export function resolveMapping(kind: 'pairwise' | 'pointwise', preset: string | null | undefined, mapping: unknown): FieldMapping {
   if (mapping !== undefined && mapping !== null) {
@@ -42,9 +44,25 @@ export async function fetchLoopback(url: string): Promise<string> {
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
   if (!loopback || !['http:', 'https:'].includes(parsed.protocol)) throw badInput('only http(s) URLs on loopback (127.0.0.0/8, ::1, localhost) may be imported from');
-  const response = await fetch(parsed);
+  // A redirect could point anywhere: refused, so the loopback rule cannot be stepped around.
+  const response = await fetch(parsed, { redirect: 'manual', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }).catch((error: Error) => {
+    throw badInput(`fetching ${parsed.href} failed: ${error.message}`);
+  });
+  if (response.status >= 300 && response.status < 400) throw badInput(`fetching ${parsed.href} answered a redirect (${response.status}); redirects are not followed`);
   if (!response.ok) throw badInput(`fetching ${parsed.href} answered ${response.status}`);
-  return response.text();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (let read = await reader?.read(); reader && read && !read.done; read = await reader.read()) {
+    const chunk = read.value;
+    size += chunk.length;
+    if (size > MAX_FETCH_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw badInput(`the file at ${parsed.href} is over ${MAX_FETCH_BYTES / 1024 / 1024} MB; import it in parts`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function importLabels(
