@@ -2,6 +2,7 @@
 // slice) from the period's traces, offline scores from the active judge on the production
 // set's cases each release answered, and trace-level predictive validity.
 import { buildCorrelationReport } from '../core/correlation/correlation-report';
+import { activityLog } from './activity-log';
 import type { Cell, JudgedTrace, OfflineScores, ProductionCounts } from '../core/correlation/types';
 import type { Db } from '../db/client';
 
@@ -128,6 +129,7 @@ export function createCorrelationActivities(db: Db) {
         // Added to whatever else the run already needs a person for.
         await db.$executeRawUnsafe(`UPDATE flywheel_run SET needs_attention = concat_ws('; ', needs_attention, $2) WHERE id = $1::uuid`, input.runId, report.drift.message ?? 'the eval set has drifted from production');
       }
+      activityLog().info('correlated', { flywheelRunId: input.runId, projectId: input.projectId, correlationReportId: row.id, headline: report.headline.value, driftWarning: report.drift.warning });
       return { reportId: row.id, headline: report.headline, driftWarning: report.drift.warning };
     },
   };

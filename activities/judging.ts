@@ -9,6 +9,7 @@ import type { CaseLabel } from '../core/evalsets/types';
 import type { Db } from '../db/client';
 import { createCompleter, judgeWithRepair } from '../services/judge/judge-client';
 import { ensureActiveJudge } from '../services/judge/judge-versions';
+import { activityLog } from './activity-log';
 
 export const caseSubject = (caseId: string) => `case:${caseId}`;
 
@@ -81,6 +82,7 @@ export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: re
       heartbeat({ done: result.scored + result.failed, of: cases.length });
     }),
   );
+  activityLog()[result.failed ? 'warn' : 'info']('judged', { judgeVersionId, provider: version.provider, model: version.model, requested: result.requested, alreadyJudged: result.alreadyJudged, scored: result.scored, failed: result.failed, firstFailures: result.failureReasons.slice(0, 3), costUsd: result.costUsd });
   return result;
 }
 

@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import type { ApiKeyRole } from '../generated/prisma/enums';
 import { authorize, isVisibleTo } from './authorization';
 import { ServiceError, notFound } from './errors';
+import { serviceLog } from './logging';
 import { assertUuid } from './projects';
 
 export interface Principal {
@@ -33,6 +34,8 @@ export async function createApiKey(
   const row = await db.apiKey.create({
     data: { name: input.name, role: input.role, projectId: input.projectId, keyHash: hashApiKey(plain), prefix },
   });
+  // The key id and its prefix identify it; the key itself is only ever returned, once.
+  serviceLog().info({ apiKeyId: row.id, role: input.role, projectId: input.projectId, prefix }, 'API key created');
   return { id: row.id, plain, prefix };
 }
 
@@ -43,6 +46,7 @@ export async function revokeApiKey(db: Db, principal: Principal, id: string): Pr
   if (!key || !isVisibleTo(principal, key.projectId)) throw notFound('API key', id);
   authorize(principal, 'administer', key.projectId ?? undefined);
   await db.apiKey.update({ where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+  serviceLog().info({ apiKeyId: key.id, role: key.role, projectId: key.projectId, revokedByKeyId: principal.keyId }, 'API key revoked');
   return true;
 }
 
