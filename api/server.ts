@@ -11,6 +11,7 @@ import { serviceLog, type Logger } from '../services/logging';
 import { consumeRequest } from '../services/rate-limit';
 import { EXPORT_PATH, handleEvalSetExport } from './export-route';
 import { handleTraceIngest } from './ingest-route';
+import { inputGuardPlugin } from './input-guard';
 import { createLoaders, type ApiContext, type ApiDeps } from './context';
 import { resolvers } from './resolvers';
 
@@ -47,7 +48,7 @@ export function createGraphqlHandler(deps: ApiDeps) {
     maskedErrors: true,
     logging: yogaLogger(),
     // Depth, cost, alias and token limits refuse expensive queries before they run.
-    plugins: [EnvelopArmorPlugin({ maxDepth: { n: 10 }, costLimit: { maxCost: 5000 }, maxAliases: { n: 15 }, maxTokens: { n: 5000 }, maxDirectives: { n: 20 } })],
+    plugins: [EnvelopArmorPlugin({ maxDepth: { n: 10 }, costLimit: { maxCost: 5000 }, maxAliases: { n: 15 }, maxTokens: { n: 5000 }, maxDirectives: { n: 20 } }), inputGuardPlugin()],
     context: async ({ request, log }) => {
       const principal = await authenticate(deps.db, request.headers.get('authorization'));
       noteKey(log, principal.keyId);

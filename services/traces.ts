@@ -41,7 +41,9 @@ function traceWhere(projectId: string, filter: TraceFilter | null | undefined): 
   }
   if (filter.text) {
     if (filter.text.length > 500) throw badInput('text filter is limited to 500 characters');
-    and.push({ OR: [{ input: { contains: filter.text, mode: 'insensitive' } }, { output: { contains: filter.text, mode: 'insensitive' } }] });
+    // Prisma's `contains` is ILIKE '%text%' without escaping: % and _ in the text would be wildcards.
+    const literal = filter.text.replace(/[\\%_]/g, (c) => `\\${c}`);
+    and.push({ OR: [{ input: { contains: literal, mode: 'insensitive' } }, { output: { contains: literal, mode: 'insensitive' } }] });
   }
   if (and.length) where.AND = and;
   return where;

@@ -3,6 +3,7 @@
 // by their natural key, so a re-import changes nothing it does not need to.
 import { createHash } from 'node:crypto';
 import { MappingSchema, PRESETS, mapRow, type FieldMapping, type MappedJudgment } from '../../core/imports/field-mapping';
+import { findStringProblems } from '../../core/traces/trace-schema';
 import type { Db } from '../../db/client';
 import type { Principal } from '../api-keys';
 import { ServiceError, badInput } from '../errors';
@@ -134,6 +135,11 @@ export async function importLabels(
       row = JSON.parse(text);
     } catch (error) {
       reject(line, `invalid JSON: ${(error as Error).message}`);
+      continue;
+    }
+    const unstorable = findStringProblems(row);
+    if (unstorable.length) {
+      reject(line, unstorable.map((issue) => issue.message).join('; '));
       continue;
     }
     const mapped = mapRow(row, mapping, input.kind);
