@@ -220,6 +220,20 @@ describe('bad input', () => {
     });
   });
 
+  describe('NDJSON bodies', () => {
+    it('refuses an unsupported Content-Encoding with 415 and stores nothing from it', async () => {
+      const before = await traceCount();
+      const response = await fetch(`${api.baseUrl}/v1/traces?projectId=${projectId}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/x-ndjson', 'content-encoding': 'br' },
+        body: JSON.stringify({ id: 'brotli', sessionId: 's', timestamp: '2025-03-01T00:00:00Z', input: 'i', output: 'o' }),
+      });
+      expect(response.status).toBe(415);
+      expect((await response.json()).error.message).toMatch(/Content-Encoding br/);
+      await expectStillUp(before);
+    });
+  });
+
   describe('unicode edge cases', () => {
     const kept = {
       rtl: 'مرحبا \u202Egnp.exe\u202C שלום',
