@@ -57,7 +57,7 @@ function secretLiterals(): string[] {
   return SECRET_ENV.map((name) => process.env[name]).filter((v): v is string => typeof v === 'string' && v.length >= 8).map((v) => JSON.stringify(v).slice(1, -1));
 }
 
-export interface LoggingOptions {
+interface LoggingOptions {
   /** pino level; default LOG_LEVEL, else info. */
   level?: string;
   /** 'stderr', a file path (its folder is created), or a stream (tests). Default LOG_FILE, else stderr. */

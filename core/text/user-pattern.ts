@@ -14,7 +14,7 @@ export interface UserPattern {
   replaceAll(text: string, replacement: string): string;
 }
 
-export type UserPatternResult = { ok: true; pattern: UserPattern } | { ok: false; reason: string };
+type UserPatternResult = { ok: true; pattern: UserPattern } | { ok: false; reason: string };
 
 export function compileUserPattern(source: string): UserPatternResult {
   if (typeof source !== 'string' || source.length === 0) return { ok: false, reason: 'the pattern is empty' };
