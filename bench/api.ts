@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     if (ingested.rejected) throw new Error(`synthetic traffic rejected: ${ingested.errors[0]?.reason}`);
     const gql = async (query: string, variables: Record<string, unknown>, key = admin) => {
       const response = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
-      const body = (await response.json()) as { data?: Record<string, any>; errors?: { message: string }[] };
+      const body = (await response.json()) as { data?: Record<string, unknown>; errors?: { message: string }[] };
       if (body.errors?.length) throw new Error(body.errors[0]!.message);
       return body.data!;
     };
