@@ -39,7 +39,7 @@ function yogaLogger() {
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
-export function createGraphqlHandler(deps: ApiDeps) {
+function createGraphqlHandler(deps: ApiDeps) {
   return createYoga<HttpContext, ApiContext>({
     schema: createSchema<HttpContext & ApiContext>({ typeDefs, resolvers }),
     graphqlEndpoint: '/graphql',
