@@ -1,4 +1,5 @@
 // Optional PII redaction at ingestion, applied before anything is stored or hashed.
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { compileUserPattern, type UserPattern } from '../text/user-pattern';
 import type { NormalizedTrace } from './trace-schema';
@@ -23,7 +24,9 @@ export const RedactionSettingsSchema = z.strictObject({
 
 export type RedactionSettings = z.infer<typeof RedactionSettingsSchema>;
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+// On RE2: as a backtracking regex this pattern is quadratic on a long run of letters without
+// an @ (19 s for 200,000 characters, minutes for a 1 MiB line); RE2 reads the text once.
+const EMAIL = RE2JS.compile('[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}');
 // International or local numbers of 7+ digits with common separators; not plain years or amounts.
 const PHONE = /(?<![\w@])(?:\+|\()?\d[\d\s().-]{6,}\d(?!\w)/g;
 const CARD_CANDIDATE = /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g;
@@ -64,7 +67,7 @@ export function redactText(text: string, settings: RedactionSettings): string {
   let out = text;
   // Cards first (only Luhn-valid numbers), so the phone pattern does not swallow them.
   if (settings.patterns.includes('card')) out = out.replace(CARD_CANDIDATE, (m) => (luhnValid(m.replace(/\D/g, '')) ? '[CARD]' : m));
-  if (settings.patterns.includes('email')) out = out.replace(EMAIL, '[EMAIL]');
+  if (settings.patterns.includes('email')) out = EMAIL.matcher(out).replaceAll(() => '[EMAIL]');
   if (settings.patterns.includes('phone')) out = out.replace(PHONE, (m) => (m.replace(/\D/g, '').length >= 7 ? '[PHONE]' : m));
   for (const pattern of customPatterns(settings.custom)) out = pattern.replaceAll(out, '[REDACTED]');
   return out;
