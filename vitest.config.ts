@@ -16,6 +16,8 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
+    // Structured logs stay out of the test output unless asked for (LOG_LEVEL=info npm test).
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
     hookTimeout: 120_000,
   },
 });

@@ -36,10 +36,14 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.error('A standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (use `npm start` for the embedded defaults).');
     process.exit(1);
   }
+  const { installTemporalLogging } = await import('./temporal/logging');
+  const { serviceLog } = await import('./services/logging');
+  installTemporalLogging();
   const db = createDb(config.DATABASE_URL);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createFlywheelWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db });
   console.log(`Worker polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
+  serviceLog().info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker polling');
   await worker.run();
   await connection.close();
   await db.$disconnect();

@@ -3,6 +3,7 @@
 // set's cases each release answered, and trace-level predictive validity. The regression
 // set's scores are reported beside them, per release and cell, and never mixed in.
 import { buildCorrelationReport } from '../core/correlation/correlation-report';
+import { activityLog } from './activity-log';
 import type { Cell, JudgedTrace, OfflineScores, ProductionCounts, RegressionCell } from '../core/correlation/types';
 import type { Db } from '../db/client';
 import type { EvalSetKind } from '../generated/prisma/enums';
@@ -178,6 +179,7 @@ export function createCorrelationActivities(db: Db) {
         },
       });
       if (report.drift.warning) await markDrift(input.runId, report.drift.message);
+      activityLog().info('correlated', { flywheelRunId: input.runId, projectId: input.projectId, correlationReportId: row.id, headline: report.headline.value, driftWarning: report.drift.warning });
       return { reportId: row.id, headline: report.headline, driftWarning: report.drift.warning };
     },
   };

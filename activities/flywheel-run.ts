@@ -1,6 +1,7 @@
 // Activities of the flywheel run. Each is idempotent: a retry rewrites the same row
 // with the same values, never adds one.
 import type { Db } from '../db/client';
+import { activityLog } from './activity-log';
 import { Prisma } from '../generated/prisma/client';
 import { resolveProjectSettings, type RunSettings } from '../services/project-settings';
 import { previousMonthPeriod, type FlywheelRunInput, type RunProgress, type RunStage, type TraceSnapshot } from '../core/runs/run-stage';
@@ -71,6 +72,7 @@ export function createFlywheelRunActivities(db: Db) {
         where: { id: runId },
         data: { status, stage: summary.stage, summary: JSON.parse(JSON.stringify(summary)), failureCause, finishedAt: new Date() },
       });
+      activityLog()[status === 'failed' ? 'error' : 'info']('run recorded', { flywheelRunId: runId, status, stage: summary.stage, failureCause });
     },
   };
 }

@@ -10,6 +10,7 @@ import type { CaseLabel } from '../core/evalsets/types';
 import type { Db } from '../db/client';
 import { createCompleter, judgeWithRepair } from '../services/judge/judge-client';
 import { ensureActiveJudge } from '../services/judge/judge-versions';
+import { activityLog } from './activity-log';
 import { heartbeat } from './heartbeat';
 
 export interface JudgeBatchResult {
@@ -90,6 +91,7 @@ export async function judgeSubjects(db: Db, judgeVersionId: string, subjects: re
       heartbeat({ done: result.scored + result.failed, of: todo.length });
     }),
   );
+  activityLog()[result.failed ? 'warn' : 'info']('judged', { judgeVersionId, provider: version.provider, model: version.model, requested: result.requested, alreadyJudged: result.alreadyJudged, scored: result.scored, failed: result.failed, firstFailures: result.failureReasons.slice(0, 3), costUsd: result.costUsd });
   return result;
 }
 

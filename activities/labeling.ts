@@ -6,6 +6,7 @@ import type { CloseReason } from '../core/labeling/labeling-progress';
 import { doubleLabelCount } from '../core/labeling/labeling-settings';
 import { DIMENSIONS, summarisePointwiseAgreement, type PointwisePair } from '../core/stats/agreement';
 import type { Db } from '../db/client';
+import { activityLog } from './activity-log';
 
 /** A refusal the workflow passes back to the reviewer; never retried. */
 const refuse = (message: string) => ApplicationFailure.create({ message, type: 'TaskRefused', nonRetryable: true });
@@ -58,6 +59,7 @@ export function createLabelingActivities(db: Db) {
         const label = await tx.label.create({
           data: { taskId: task.id, runId: task.runId, traceId: task.traceId, reviewerId: request.reviewerId, ...scores, verdict, failureCategory, expected, notes },
         });
+        activityLog().info('label stored', { flywheelRunId: task.runId, taskId: task.id, traceId: task.traceId, labelId: label.id, reviewerKeyId: request.reviewerId, verdict });
         return { taskId: task.id, labelId: label.id, status: 'done', duplicate: false };
       });
     },
@@ -99,6 +101,7 @@ export function createLabelingActivities(db: Db) {
         interAnnotator: interAnnotatorAgreement(tasks.map((t) => ({ sampleItemId: t.sampleItemId, slot: t.slot, label: t.label })), runId),
       };
       await db.flywheelRun.update({ where: { id: runId }, data: { labelingReport: JSON.parse(JSON.stringify(report)) } });
+      activityLog().info('labeling report stored', { flywheelRunId: runId, closeReason, total: report.total, done: report.done, skipped: report.skipped, expired: report.expired });
       return report;
     },
   };

@@ -1,6 +1,7 @@
 // The merge step: a run's labels become eval cases in new versions of the project's
 // production and regression sets. A retried merge finds its versions and adds none.
 import { belongsInRegression, buildCaseFromItem, DEFAULT_SEVERE_CATEGORIES } from '../core/evalsets/case-building';
+import { activityLog } from './activity-log';
 import { planMerge } from '../core/evalsets/merge';
 import type { MergeReport, SetMergeReport } from '../core/evalsets/merge-report';
 import type { CaseLabel, EvalSetKind, LabelledItem } from '../core/evalsets/types';
@@ -84,7 +85,9 @@ export function createMergeActivities(db: Db) {
         );
         reports.push({ evalSetId: set.id, name: set.name, kind: set.kind, ...report });
       }
-      return { labelledItems: items.length, needsAdjudication: candidates.filter((c) => c.needsAdjudication).length, sets: reports };
+      const merged = { labelledItems: items.length, needsAdjudication: candidates.filter((c) => c.needsAdjudication).length, sets: reports };
+      activityLog().info('merged', { flywheelRunId: runId, projectId, labelledItems: merged.labelledItems, needsAdjudication: merged.needsAdjudication, versions: reports.map((r) => ({ evalSetId: r.evalSetId, version: r.version, added: r.added, changed: r.changed })) });
+      return merged;
     },
   };
 }

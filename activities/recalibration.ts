@@ -2,6 +2,7 @@
 // of tuning), propose candidate prompts from the tuning part's disagreements, and decide
 // on the validation part, which no candidate learned from.
 import { createHash } from 'node:crypto';
+import { activityLog } from './activity-log';
 import { buildJudgeAgreementReport, type JudgeAgreementReport } from '../core/judge/agreement-report';
 import { type FewShotExample } from '../core/judge/judge-prompt';
 import type { JudgeProvider, JudgeSettings } from '../core/judge/judge-settings';
@@ -116,7 +117,7 @@ export function createRecalibrationActivities(db: Db) {
         proposals.push({ rubric, fewShot: activeFewShot, reason: 'recalibration: rubric clarified from reviewers\' notes on the disagreements' });
         if (examples.length) proposals.push({ rubric, fewShot: [...activeFewShot, ...examples], reason: 'recalibration: rubric clarification and few-shot examples' });
       }
-      if (clarificationProblem) console.warn(`rubric clarification call failed; proposing few-shot candidates only: ${clarificationProblem}`);
+      if (clarificationProblem) activityLog().warn('rubric clarification call failed; proposing few-shot candidates only', { flywheelRunId: input.runId, projectId: input.projectId, problem: clarificationProblem });
       const created: CandidateSummary[] = [];
       await db.$transaction(async (tx) => {
         for (const proposal of proposals) {

@@ -1,6 +1,7 @@
 // Sampling a run's period: counting and picking happen in SQL (nothing loads the
 // period's traces into memory); how many to take per cell is decided by core/sampling.
 import { createHash } from 'node:crypto';
+import { activityLog } from './activity-log';
 import { allocateSample, activeStrata, UNTAGGED_SLICE, type CellAllocation } from '../core/sampling/allocation';
 import { keepDistinctCandidates } from '../core/sampling/near-duplicates';
 import type { SamplingPolicy, StratumKind } from '../core/sampling/policy';
@@ -211,6 +212,7 @@ export function createSamplingActivities(db: Db) {
         });
         await tx.flywheelRun.update({ where: { id: input.runId }, data: { sampleReport: JSON.parse(JSON.stringify(report)) } });
       });
+      activityLog().info('sampled', { flywheelRunId: input.runId, projectId: input.projectId, sampled: report.sampled, seed: report.seed });
       return report;
     },
   };

@@ -5,10 +5,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/client';
 import { authenticate } from '../services/api-keys';
 import { ServiceError } from '../services/errors';
+import { serviceLog } from '../services/logging';
+import { consumeRequest } from '../services/rate-limit';
 import { requireProject } from '../services/projects';
 import { DEFAULT_MAX_LINE_BYTES } from '../services/ingestion/ingest-traces';
 import { splitNdjsonLines } from '../services/ingestion/ndjson-lines';
 import { supplyAnswerLines, type AnswerKind } from '../services/releases/answer-uploads';
+import type { RouteLogging } from './ingest-route';
 import { openNdjsonBody, sendJson } from './ndjson-body';
 
 export const ANSWER_ROUTES = new Map<string, AnswerKind>([
@@ -16,10 +19,15 @@ export const ANSWER_ROUTES = new Map<string, AnswerKind>([
   ['/v1/releases/shadow-answers', 'shadow'],
 ]);
 
-export async function handleAnswerUpload(db: Db, req: IncomingMessage, res: ServerResponse, url: URL, kind: AnswerKind): Promise<void> {
+export async function handleAnswerUpload(db: Db, req: IncomingMessage, res: ServerResponse, url: URL, kind: AnswerKind, options: RouteLogging = {}): Promise<void> {
+  let log = options.log ?? serviceLog();
   try {
-    if (req.method !== 'POST') throw new ServiceError('BAD_USER_INPUT', 'use POST with a JSONL body');
+    // The key first (as on every route), then its rate limit, then the request's shape.
     const principal = await authenticate(db, req.headers.authorization ?? null);
+    options.onKey?.(principal.keyId);
+    log = log.child({ keyId: principal.keyId, role: principal.role });
+    await consumeRequest(principal.keyId);
+    if (req.method !== 'POST') throw new ServiceError('BAD_USER_INPUT', 'use POST with a JSONL body');
     const projectId = url.searchParams.get('projectId') ?? principal.projectId;
     if (!projectId) throw new ServiceError('BAD_USER_INPUT', 'which project? pass ?projectId=ID or use a project-scoped key');
     const release = url.searchParams.get('release');
@@ -34,13 +42,17 @@ export async function handleAnswerUpload(db: Db, req: IncomingMessage, res: Serv
       if (streamError || (error as NodeJS.ErrnoException).code?.startsWith?.('Z_')) throw new ServiceError('BAD_USER_INPUT', `the body could not be read: ${(streamError ?? error).message}`);
       throw error;
     });
+    // Counts and the first reasons only: the answers themselves are user data.
+    log.info({ projectId, release, kind, received: summary.received, rejected: summary.rejected, firstErrors: summary.errors.slice(0, 5) }, 'answers uploaded');
     sendJson(res, 200, summary);
   } catch (error) {
     // The body is not read on a refusal; drain it so the client gets the answer.
     req.resume();
-    if (error instanceof ServiceError) sendJson(res, error.httpStatus, { error: { code: error.code, message: error.message } });
-    else {
-      console.error('answer upload failed', error);
+    if (error instanceof ServiceError) {
+      log.info({ code: error.code, reason: error.message }, 'answer upload refused');
+      sendJson(res, error.httpStatus, { error: { code: error.code, message: error.message } });
+    } else {
+      log.error({ err: error }, 'answer upload failed');
       sendJson(res, 500, { error: { code: 'INTERNAL', message: 'the upload failed; batches stored before the failure are kept, re-sending is safe' } });
     }
   }

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Db } from '../db/client';
 import type { Principal } from '../services/api-keys';
+import type { Logger } from '../services/logging';
 import type { TemporalDeps } from '../services/flywheel-runs';
 
 export interface ApiDeps {
@@ -10,6 +11,8 @@ export interface ApiDeps {
 
 export interface ApiContext extends ApiDeps {
   principal: Principal;
+  /** This request's logger: request id, key id, role and the key's project. */
+  log: Logger;
   loaders: ReturnType<typeof createLoaders>;
 }
 

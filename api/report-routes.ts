@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/client';
 import { authenticate } from '../services/api-keys';
+import type { RouteLogging } from './ingest-route';
 import { ServiceError } from '../services/errors';
 import { consumeRequest } from '../services/rate-limit';
 import { REPORT_CHARTS, renderReportChart, type ReportChart } from '../services/report-charts';
@@ -34,11 +35,12 @@ export function serveReportPage(req: IncomingMessage, res: ServerResponse): void
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; img-src 'self' data:" }).end(reportPage);
 }
 
-export async function handleReportChart(db: Db, req: IncomingMessage, res: ServerResponse, url: URL, projectId: string, chart: string): Promise<void> {
+export async function handleReportChart(db: Db, req: IncomingMessage, res: ServerResponse, url: URL, projectId: string, chart: string, options: RouteLogging = {}): Promise<void> {
   try {
     if (req.method !== 'GET') throw new ServiceError('BAD_USER_INPUT', 'use GET');
     if (!(REPORT_CHARTS as readonly string[]).includes(chart)) throw new ServiceError('NOT_FOUND', `no chart ${chart.slice(0, 40)}; charts: ${REPORT_CHARTS.map((c) => `${c}.svg`).join(', ')}`);
     const principal = await authenticate(db, req.headers.authorization ?? null);
+    options.onKey?.(principal.keyId);
     await consumeRequest(principal.keyId);
     let id: string;
     try {

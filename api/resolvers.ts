@@ -1,10 +1,10 @@
 // Thin resolvers: authenticate (in the context), call a service, return.
-import { GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import type { LabelingProgress } from '../core/labeling/labeling-progress';
 import type { ApiKeyRole, LabelTaskStatus } from '../generated/prisma/enums';
-import { createApiKey, API_KEY_ROLES } from '../services/api-keys';
+import { createApiKey, revokeApiKey, API_KEY_ROLES } from '../services/api-keys';
 import { authorize } from '../services/authorization';
-import { badInput, notFound } from '../services/errors';
+import { badInput } from '../services/errors';
 import { cancelFlywheelRun, getFlywheelRun, queryRunProgress, startFlywheelRun, workflowStatus } from '../services/flywheel-runs';
 import { listFlywheelRuns } from '../services/flywheel-run-list';
 import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
@@ -65,10 +65,51 @@ function stripNulls(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, stripNulls(v)]));
 }
 
+type RootResolver = (parent: unknown, args: never, ctx: ApiContext) => unknown;
+
+/** The ids a root field was asked about, under names that read the same in every log line. */
+function idsOf(args: Record<string, unknown>): Record<string, unknown> {
+  const ids: Record<string, unknown> = {};
+  const copy = (from: string, to: string) => {
+    if (typeof args[from] === 'string') ids[to] = args[from];
+  };
+  copy('projectId', 'projectId');
+  copy('runId', 'flywheelRunId');
+  copy('taskId', 'taskId');
+  copy('caseId', 'evalCaseId');
+  copy('evalSetId', 'evalSetId');
+  copy('id', 'objectId');
+  copy('a', 'objectId');
+  copy('b', 'otherObjectId');
+  const feedback = args.feedback as { traceId?: unknown } | undefined;
+  if (typeof feedback?.traceId === 'string') ids.traceId = feedback.traceId;
+  return ids;
+}
+
+/** One line per root field: which key asked what about which ids, how long it took and how it ended. */
+function logged<T extends Record<string, RootResolver>>(kind: 'query' | 'mutation', fields: T): T {
+  const wrap = (field: string, resolve: RootResolver) => async (parent: unknown, args: Record<string, unknown>, ctx: ApiContext) => {
+    const started = Date.now();
+    const line = { operation: `${kind}.${field}`, ...idsOf(args) };
+    try {
+      const result = await resolve(parent, args as never, ctx);
+      ctx.log.info({ ...line, durationMs: Date.now() - started, outcome: 'ok' }, 'graphql field');
+      return result;
+    } catch (error) {
+      const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+      if (typeof code === 'string') ctx.log.info({ ...line, durationMs: Date.now() - started, outcome: code, reason: (error as Error).message }, 'graphql field');
+      // Masked for the client; the cause is kept here.
+      else ctx.log.error({ ...line, durationMs: Date.now() - started, outcome: 'INTERNAL', err: error }, 'graphql field failed unexpectedly');
+      throw error;
+    }
+  };
+  return Object.fromEntries(Object.entries(fields).map(([field, resolve]) => [field, wrap(field, resolve)])) as unknown as T;
+}
+
 export const resolvers = {
   DateTime: DateTimeScalar,
   JSON: JsonScalar,
-  Query: {
+  Query: logged('query', {
     viewer: (_: unknown, __: unknown, ctx: ApiContext) => ({ id: ctx.principal.keyId, role: ctx.principal.role, projectId: ctx.principal.projectId }),
     projects: (_: unknown, args: Args<{ first?: number; after?: string }>, ctx: ApiContext) => {
       authorize(ctx.principal, 'read');
@@ -100,8 +141,8 @@ export const resolvers = {
     flywheelSchedule: (_: unknown, args: Args<{ projectId: string }>, ctx: ApiContext) => describeSchedule(ctx.db, ctx.temporal, ctx.principal, args.projectId),
     releaseEvaluation: (_: unknown, args: Args<{ projectId: string; release: string; id?: string }>, ctx: ApiContext) => getReleaseEvaluation(ctx.db, ctx.principal, args),
     shadowEvaluation: (_: unknown, args: Args<{ projectId: string; candidate: string; id?: string }>, ctx: ApiContext) => getShadowEvaluation(ctx.db, ctx.principal, args),
-  },
-  Mutation: {
+  }),
+  Mutation: logged('mutation', {
     createProject: (_: unknown, args: Args<{ name: string }>, ctx: ApiContext) => createProject(ctx.db, ctx.principal, args.name),
     createApiKey: async (_: unknown, args: Args<{ name: string; role: ApiKeyRole; projectId?: string | null }>, ctx: ApiContext) => {
       if (!API_KEY_ROLES.includes(args.role)) throw badInput(`unknown role ${args.role}`);
@@ -110,17 +151,11 @@ export const resolvers = {
       const key = await createApiKey(ctx.db, { name: args.name, role: args.role, projectId: args.projectId ?? null });
       return { id: key.id, role: args.role, projectId: args.projectId ?? null, key: key.plain };
     },
-    revokeApiKey: async (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => {
-      const key = await ctx.db.apiKey.findUnique({ where: { id: args.id } }).catch(() => null);
-      if (!key) throw notFound('API key', args.id);
-      authorize(ctx.principal, 'administer', key.projectId ?? undefined);
-      await ctx.db.apiKey.update({ where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
-      return true;
-    },
+    revokeApiKey: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => revokeApiKey(ctx.db, ctx.principal, args.id),
     startFlywheelRun: (_: unknown, args: Args<{ projectId: string; periodStart?: string; periodEnd?: string }>, ctx: ApiContext) =>
-      startFlywheelRun(ctx.db, ctx.temporal, ctx.principal, args),
+      startFlywheelRun(ctx.db, ctx.temporal, ctx.principal, args, ctx.log),
     cancelFlywheelRun: (_: unknown, args: Args<{ id: string; reason?: string }>, ctx: ApiContext) =>
-      cancelFlywheelRun(ctx.db, ctx.temporal, ctx.principal, args.id, args.reason),
+      cancelFlywheelRun(ctx.db, ctx.temporal, ctx.principal, args.id, args.reason, ctx.log),
     ingestTraces: async (_: unknown, args: Args<{ projectId: string; traces: unknown[] }>, ctx: ApiContext) => {
       await requireProject(ctx.db, ctx.principal, args.projectId, 'ingest');
       if (args.traces.length > MAX_GRAPHQL_TRACES) throw badInput(`at most ${MAX_GRAPHQL_TRACES} traces per call; use POST /v1/traces for more`);
@@ -130,9 +165,9 @@ export const resolvers = {
       recordFeedback(ctx.db, ctx.principal, args.projectId, stripNulls(args.feedback)),
     claimTask: (_: unknown, args: Args<{ taskId: string }>, ctx: ApiContext) => claimTask(ctx.db, ctx.principal, args.taskId),
     submitLabel: (_: unknown, args: Args<{ taskId: string; label: unknown }>, ctx: ApiContext) =>
-      submitLabel(ctx.db, ctx.temporal, ctx.principal, args.taskId, stripNulls(args.label)),
-    skipTask: (_: unknown, args: Args<{ taskId: string; reason: string }>, ctx: ApiContext) => skipTask(ctx.db, ctx.temporal, ctx.principal, args.taskId, args.reason),
-    closeLabeling: (_: unknown, args: Args<{ runId: string }>, ctx: ApiContext) => closeLabeling(ctx.db, ctx.temporal, ctx.principal, args.runId),
+      submitLabel(ctx.db, ctx.temporal, ctx.principal, args.taskId, stripNulls(args.label), ctx.log),
+    skipTask: (_: unknown, args: Args<{ taskId: string; reason: string }>, ctx: ApiContext) => skipTask(ctx.db, ctx.temporal, ctx.principal, args.taskId, args.reason, ctx.log),
+    closeLabeling: (_: unknown, args: Args<{ runId: string }>, ctx: ApiContext) => closeLabeling(ctx.db, ctx.temporal, ctx.principal, args.runId, ctx.log),
     setSamplingPolicy: (_: unknown, args: Args<{ projectId: string; policy: unknown }>, ctx: ApiContext) => setSamplingPolicy(ctx.db, ctx.principal, args.projectId, args.policy),
     setLabelingSettings: (_: unknown, args: Args<{ projectId: string; settings: unknown }>, ctx: ApiContext) =>
       setLabelingSettings(ctx.db, ctx.principal, args.projectId, args.settings),
@@ -169,7 +204,7 @@ export const resolvers = {
       const { set, version } = await importEvalSet(ctx.db, ctx.principal, args.projectId, args.name, args.jsonl);
       return { evalSet: set, version };
     },
-  },
+  }),
   ReleaseEvaluation: {
     progress: (row: { workflowId: string; status: string }, _: unknown, ctx: ApiContext) => (row.status === 'running' ? releaseEvaluationProgress(ctx.temporal, row.workflowId) : null),
   },

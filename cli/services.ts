@@ -13,9 +13,13 @@ import { applyMigrations } from '../db/schema-engine';
 import { ensureAdminKey } from '../services/api-keys';
 import { findTemporalBinary, startTemporalDevServer } from '../temporal/dev-server';
 import { startSimulatedProvider, type SimulatedProvider } from '../simulator/llm-provider';
+import { configureLogging, serviceLog } from '../services/logging';
+import { installTemporalLogging } from '../temporal/logging';
 import { createFlywheelWorker } from '../worker';
 
 export interface RunningService {
+  /** Where the structured JSON logs go (a file, or stderr). */
+  logDestination: string;
   /** The local simulated LLM provider, started when no real provider key is configured. */
   simulator: SimulatedProvider | null;
   graphqlUrl: string;
@@ -61,7 +65,22 @@ async function resolveAdminKey(db: Db, config: AppConfig, embedded: boolean) {
   return { plain: null, note: 'an admin key exists already and was shown when it was created (set FLYWHEEL_ADMIN_KEY to choose one)' };
 }
 
+/**
+ * Structured logs go to LOG_FILE, else to a file in the data folder, so the person running
+ * `npm start` reads the [flywheel] lines on the terminal and the JSON lines stay in the file.
+ */
+function startLogging(config: AppConfig): string {
+  const destination = process.env.LOG_FILE ?? path.join(config.FLYWHEEL_DATA_DIR, 'logs', 'flywheel.log');
+  configureLogging({ destination });
+  // Temporal's own logs and every workflow and activity `log` call go to the same place.
+  installTemporalLogging();
+  return destination;
+}
+
 export async function startService(config: AppConfig, log: Log): Promise<RunningService> {
+  const logDestination = startLogging(config);
+  log(`Structured logs (JSON, level ${process.env.LOG_LEVEL ?? 'info'}): ${logDestination === 'stderr' || logDestination === '-' ? 'stderr' : logDestination}`);
+  serviceLog().info({ temporalAddress: config.TEMPORAL_ADDRESS ?? 'embedded', embeddedDatabase: !config.DATABASE_URL, port: config.PORT }, 'service starting');
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: Error) => log(`while stopping: ${error.message}`));
@@ -114,7 +133,9 @@ export async function startService(config: AppConfig, log: Log): Promise<Running
     const port = typeof address === 'object' && address ? address.port : config.PORT;
 
     const adminKey = await resolveAdminKey(db, config, !config.DATABASE_URL);
+    serviceLog().info({ port, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalAddress: temporal.address }, 'service started');
     return {
+      logDestination,
       simulator,
       graphqlUrl: `http://${config.HOST}:${port}/graphql`,
       temporalAddress: temporal.address,

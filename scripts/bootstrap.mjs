@@ -85,17 +85,21 @@ async function runTests(extraArgs) {
     'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...extraArgs,
   ]);
   let summary;
+  let failed = 0;
   try {
     const report = JSON.parse(readFileSync(reportFile, 'utf8'));
     const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
     // Files that failed to load count as failures too (their tests never ran).
     const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+    failed = report.numFailedTests + brokenFiles + (report.success === false && report.numFailedTests + brokenFiles === 0 ? 1 : 0);
     summary = `${report.numPassedTests} passed, ${report.numFailedTests + brokenFiles} failed, ${skipped} skipped`;
   } catch {
+    failed = 1;
     summary = `0 passed, 1 failed (no test report was written)`;
   }
   console.log(summary);
-  return code;
+  // vitest's own exit code is not enough: a dependency's exit hook can turn it into 0.
+  return code !== 0 ? code : failed > 0 ? 1 : 0;
 }
 
 const [command = 'up', ...rest] = process.argv.slice(2);

@@ -2,7 +2,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/client';
 import type { ApiKeyRole } from '../generated/prisma/enums';
-import { ServiceError } from './errors';
+import { authorize, isVisibleTo } from './authorization';
+import { ServiceError, notFound } from './errors';
+import { serviceLog } from './logging';
+import { assertUuid } from './projects';
 
 export interface Principal {
   keyId: string;
@@ -31,7 +34,20 @@ export async function createApiKey(
   const row = await db.apiKey.create({
     data: { name: input.name, role: input.role, projectId: input.projectId, keyHash: hashApiKey(plain), prefix },
   });
+  // The key id and its prefix identify it; the key itself is only ever returned, once.
+  serviceLog().info({ apiKeyId: row.id, role: input.role, projectId: input.projectId, prefix }, 'API key created');
   return { id: row.id, plain, prefix };
+}
+
+/** Revokes a key (idempotent). Another project's key is reported as missing. */
+export async function revokeApiKey(db: Db, principal: Principal, id: string): Promise<true> {
+  assertUuid(id, 'API key id');
+  const key = await db.apiKey.findUnique({ where: { id } });
+  if (!key || !isVisibleTo(principal, key.projectId)) throw notFound('API key', id);
+  authorize(principal, 'administer', key.projectId ?? undefined);
+  await db.apiKey.update({ where: { id: key.id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+  serviceLog().info({ apiKeyId: key.id, role: key.role, projectId: key.projectId, revokedByKeyId: principal.keyId }, 'API key revoked');
+  return true;
 }
 
 /** Reads `Authorization: Bearer <key>`; throws UNAUTHENTICATED for anything but a live key. */

@@ -26,6 +26,14 @@ export function authorize(principal: Principal, action: Action, projectId?: stri
   }
 }
 
+/**
+ * For a row looked up by its own id: a project-scoped key sees another project's row as
+ * missing, so FORBIDDEN never tells it that the id exists.
+ */
+export function isVisibleTo(principal: Principal, rowProjectId: string | null): boolean {
+  return !principal.projectId || principal.projectId === rowProjectId;
+}
+
 /** The project filter a list query must apply for this key (undefined: all projects). */
 export function visibleProjectId(principal: Principal): string | undefined {
   return principal.projectId ?? undefined;

@@ -8,8 +8,9 @@ import type { Db } from '../db/client';
 import { searchAttributesEnabled } from '../temporal/search-attributes-config';
 import { cancelRunSignal, flywheelRun, progressQuery } from '../workflows';
 import type { Principal } from './api-keys';
-import { authorize } from './authorization';
+import { authorize, isVisibleTo } from './authorization';
 import { ServiceError, badInput, notFound } from './errors';
+import { serviceLog, type Logger } from './logging';
 import { assertUuid, requireProject } from './projects';
 
 export interface TemporalDeps {
@@ -22,6 +23,7 @@ export async function startFlywheelRun(
   temporal: TemporalDeps,
   principal: Principal,
   input: { projectId: string; periodStart?: string | null; periodEnd?: string | null },
+  log: Logger = serviceLog(),
 ) {
   await requireProject(db, principal, input.projectId, 'operate');
   const period = resolvePeriod(input.periodStart, input.periodEnd, new Date());
@@ -48,8 +50,10 @@ export async function startFlywheelRun(
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
     await db.flywheelRun.update({ where: { id: runId }, data: { status: 'failed', failureCause: `could not start the workflow: ${cause}` } });
+    log.error({ projectId: input.projectId, flywheelRunId: runId, workflowId, err: error }, 'flywheel run could not start');
     throw new ServiceError('UNAVAILABLE', 'the workflow service did not accept the run; it is recorded as failed', { runId });
   }
+  log.info({ projectId: input.projectId, flywheelRunId: runId, workflowId, ...period }, 'flywheel run started');
   return run;
 }
 
@@ -66,7 +70,7 @@ function resolvePeriod(start: string | null | undefined, end: string | null | un
 export async function getFlywheelRun(db: Db, principal: Principal, id: string) {
   assertUuid(id, 'run id');
   const run = await db.flywheelRun.findUnique({ where: { id } });
-  if (!run) throw notFound('flywheel run', id);
+  if (!run || !isVisibleTo(principal, run.projectId)) throw notFound('flywheel run', id);
   authorize(principal, 'read', run.projectId);
   return run;
 }
@@ -90,10 +94,11 @@ export async function workflowStatus(temporal: TemporalDeps, workflowId: string)
   }
 }
 
-export async function cancelFlywheelRun(db: Db, temporal: TemporalDeps, principal: Principal, id: string, reason?: string | null) {
+export async function cancelFlywheelRun(db: Db, temporal: TemporalDeps, principal: Principal, id: string, reason?: string | null, log: Logger = serviceLog()) {
   const run = await getFlywheelRun(db, principal, id);
   authorize(principal, 'operate', run.projectId);
   if (run.status !== 'running') throw new ServiceError('CONFLICT', `run ${id} is already ${run.status}`);
   await temporal.client.workflow.getHandle(run.workflowId).signal(cancelRunSignal, reason ?? 'cancelled through the API');
+  log.info({ projectId: run.projectId, flywheelRunId: run.id, workflowId: run.workflowId, reason: reason ?? null }, 'flywheel run cancel requested');
   return run;
 }

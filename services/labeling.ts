@@ -10,11 +10,12 @@ import type { Db } from '../db/client';
 import type { LabelTaskStatus, Prisma } from '../generated/prisma/client';
 import { closeLabelingSignal, labelingProgressQuery, skipTaskUpdate, submitLabelUpdate } from '../workflows';
 import type { Principal } from './api-keys';
-import { authorize } from './authorization';
+import { authorize, isVisibleTo } from './authorization';
 import { ServiceError, badInput, notFound } from './errors';
 import type { TemporalDeps } from './flywheel-runs';
 import { getFlywheelRun } from './flywheel-runs';
 import { pageArgs } from './pagination';
+import { serviceLog, type Logger } from './logging';
 import { assertUuid } from './projects';
 
 export const labelingWorkflowId = (runWorkflowId: string) => `${runWorkflowId}-labeling`;
@@ -30,6 +31,7 @@ export async function listLabelTasks(
   const projectId = args.projectId ?? principal.projectId;
   if (!projectId) throw badInput('projectId is required for a key that is not scoped to a project');
   assertUuid(projectId, 'project id');
+  if (args.runId) assertUuid(args.runId, 'run id');
   authorize(principal, 'read', projectId);
   if (args.status && !STATUSES.includes(args.status)) throw badInput(`status must be one of ${STATUSES.join(', ')}`);
   const { size, prisma } = pageArgs(args.first, args.after);
@@ -50,7 +52,7 @@ async function loadTaskFor(db: Db, principal: Principal, taskId: string) {
   assertUuid(taskId, 'task id');
   const task = await db.labelTask.findUnique({ where: { id: taskId }, include: { run: { select: { workflowId: true } } } });
   // Another project's task is reported as missing, not as forbidden: ids do not leak.
-  if (!task || (principal.projectId && principal.projectId !== task.projectId)) throw notFound('label task', taskId);
+  if (!task || !isVisibleTo(principal, task.projectId)) throw notFound('label task', taskId);
   authorize(principal, 'label', task.projectId);
   if (task.reviewerId && task.reviewerId !== principal.keyId && task.status === 'claimed') {
     throw new ServiceError('FORBIDDEN', 'this task is claimed by another reviewer');
@@ -82,44 +84,55 @@ function refusalFromWorkflow(error: unknown): never {
   throw error;
 }
 
-export async function submitLabel(db: Db, temporal: TemporalDeps, principal: Principal, taskId: string, input: unknown): Promise<TaskOutcome> {
+export async function submitLabel(db: Db, temporal: TemporalDeps, principal: Principal, taskId: string, input: unknown, log: Logger = serviceLog()): Promise<TaskOutcome> {
   const task = await loadTaskFor(db, principal, taskId);
+  const about = { projectId: task.projectId, flywheelRunId: task.runId, workflowId: labelingWorkflowId(task.run.workflowId), taskId: task.id, traceId: task.traceId, reviewerKeyId: principal.keyId };
   const project = await db.project.findUniqueOrThrow({ where: { id: task.projectId }, select: { failureTaxonomy: true } });
   const parsed = parseLabelInput(input, project.failureTaxonomy);
   if (!parsed.ok) throw badInput(parsed.reason);
   const handle = temporal.client.workflow.getHandle(labelingWorkflowId(task.run.workflowId));
+  const updateId = `label-${task.id}-${randomUUID()}`;
   try {
     // Each API call is its own update (the SDK retries it under one id); a repeated
     // submission reaches the queue, whose activity finds the stored label and says so.
-    return await handle.executeUpdate(submitLabelUpdate, {
+    const outcome = await handle.executeUpdate(submitLabelUpdate, {
       args: [{ runId: task.runId, taskId: task.id, reviewerId: principal.keyId, label: parsed.label }],
-      updateId: `label-${task.id}-${randomUUID()}`,
+      updateId,
     });
+    log.info({ ...about, updateId, labelId: outcome.labelId, duplicate: outcome.duplicate }, 'label submitted');
+    return outcome;
   } catch (error) {
+    log.info({ ...about, updateId, err: error }, 'label refused by the queue');
     return refusalFromWorkflow(error);
   }
 }
 
-export async function skipTask(db: Db, temporal: TemporalDeps, principal: Principal, taskId: string, reason: string): Promise<TaskOutcome> {
+export async function skipTask(db: Db, temporal: TemporalDeps, principal: Principal, taskId: string, reason: string, log: Logger = serviceLog()): Promise<TaskOutcome> {
   const task = await loadTaskFor(db, principal, taskId);
+  const about = { projectId: task.projectId, flywheelRunId: task.runId, workflowId: labelingWorkflowId(task.run.workflowId), taskId: task.id, traceId: task.traceId, reviewerKeyId: principal.keyId };
   const trimmed = reason.trim();
   if (!trimmed || trimmed.length > 2000) throw badInput('a skip needs a reason of 1 to 2000 characters');
   const handle = temporal.client.workflow.getHandle(labelingWorkflowId(task.run.workflowId));
+  const updateId = `skip-${task.id}-${randomUUID()}`;
   try {
-    return await handle.executeUpdate(skipTaskUpdate, {
+    const outcome = await handle.executeUpdate(skipTaskUpdate, {
       args: [{ runId: task.runId, taskId: task.id, reviewerId: principal.keyId, reason: trimmed }],
-      updateId: `skip-${task.id}-${randomUUID()}`,
+      updateId,
     });
+    log.info({ ...about, updateId, duplicate: outcome.duplicate }, 'task skipped');
+    return outcome;
   } catch (error) {
+    log.info({ ...about, updateId, err: error }, 'skip refused by the queue');
     return refusalFromWorkflow(error);
   }
 }
 
-export async function closeLabeling(db: Db, temporal: TemporalDeps, principal: Principal, runId: string) {
+export async function closeLabeling(db: Db, temporal: TemporalDeps, principal: Principal, runId: string, log: Logger = serviceLog()) {
   const run = await getFlywheelRun(db, principal, runId);
   authorize(principal, 'operate', run.projectId);
   try {
     await temporal.client.workflow.getHandle(labelingWorkflowId(run.workflowId)).signal(closeLabelingSignal, 'admin');
+    log.info({ projectId: run.projectId, flywheelRunId: run.id, workflowId: labelingWorkflowId(run.workflowId) }, 'labeling closed by request');
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new ServiceError('CONFLICT', 'this run has no open labeling queue');
     throw error;

@@ -5,7 +5,6 @@ import { parseRecordFeedbackInput } from '../core/traces/feedback-schema';
 import type { Db } from '../db/client';
 import type { Prisma } from '../generated/prisma/client';
 import type { Principal } from './api-keys';
-import { authorize } from './authorization';
 import { badInput, notFound } from './errors';
 import { redactText } from '../core/traces/redaction';
 import { loadRedaction } from './ingestion/ingest-traces';
@@ -42,7 +41,9 @@ function traceWhere(projectId: string, filter: TraceFilter | null | undefined): 
   }
   if (filter.text) {
     if (filter.text.length > 500) throw badInput('text filter is limited to 500 characters');
-    and.push({ OR: [{ input: { contains: filter.text, mode: 'insensitive' } }, { output: { contains: filter.text, mode: 'insensitive' } }] });
+    // Prisma's `contains` is ILIKE '%text%' without escaping: % and _ in the text would be wildcards.
+    const literal = filter.text.replace(/[\\%_]/g, (c) => `\\${c}`);
+    and.push({ OR: [{ input: { contains: literal, mode: 'insensitive' } }, { output: { contains: literal, mode: 'insensitive' } }] });
   }
   if (and.length) where.AND = and;
   return where;
@@ -122,7 +123,7 @@ export async function recordFeedback(db: Db, principal: Principal, projectId: st
 }
 
 export async function listReleases(db: Db, principal: Principal, projectId: string) {
-  authorize(principal, 'read', projectId);
+  await requireProject(db, principal, projectId, 'read');
   const rows = await db.release.findMany({ where: { projectId }, orderBy: { createdAt: 'asc' } });
   const counts = await db.trace.groupBy({ by: ['releaseId'], where: { projectId }, _count: { _all: true } });
   const byRelease = new Map(counts.map((c) => [c.releaseId, c._count._all]));

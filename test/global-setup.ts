@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { startSimulatedProvider } from '../simulator/llm-provider';
 import { findTemporalBinary, startTemporalDevServer } from '../temporal/dev-server';
 
@@ -51,6 +50,9 @@ export default async function setup(project: TestProject) {
   let adminUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   if (!(await reachable(adminUrl))) {
     if (process.env.TEST_DATABASE_URL) throw new Error(`TEST_DATABASE_URL ${adminUrl} is not reachable`);
+    // Imported only when needed: embedded-postgres installs async-exit-hook, which makes
+    // vitest's process exit 0 even when tests failed.
+    const { startEmbeddedPostgres } = await import('../db/embedded-postgres');
     const embedded = await startEmbeddedPostgres(path.join(scratch, 'pg'), await freePort(), (line) => console.log(line));
     stops.push(embedded.stop);
     adminUrl = embedded.url;

@@ -7,6 +7,7 @@ import {
   defineSignal,
   executeChild,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   setHandler,
@@ -34,8 +35,11 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
   const work = new CancellationScope();
 
   setHandler(progressQuery, () => progress);
+  // Workflow logs carry workflowId and runId (Temporal's); flywheelRunId is the service's run.
+  const about = { flywheelRunId: input.runId, projectId: input.projectId };
   setHandler(cancelRunSignal, (reason) => {
     if (progress.cancelRequested) return;
+    log.info('cancel requested', { ...about, reason: reason ?? null });
     progress.cancelRequested = true;
     progress.cancelReason = reason ?? 'cancelled by request';
     work.cancel();
@@ -43,6 +47,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
 
   const enterStage = async (stage: RunStage) => {
     progress.stage = stage;
+    log.info('stage', { ...about, stage });
     await recordRunStage({ runId: input.runId, stage });
   };
 
@@ -142,6 +147,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
     if (!isCancellation(error)) {
       const cause = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
       progress.stage = 'failed';
+      log.error('run failed', { ...about, cause });
       await finishRun({ runId: input.runId, status: 'failed', summary: progress, failureCause: cause });
       throw ApplicationFailure.nonRetryable(`flywheel run failed: ${cause}`, 'FlywheelRunFailed');
     }
@@ -149,6 +155,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
 
   // Cancellation is clean: the run row says so and why, and the workflow completes normally.
   progress.stage = progress.cancelRequested ? 'cancelled' : 'completed';
+  log.info('run finished', { ...about, stage: progress.stage, sampled: progress.sample?.sampled ?? 0, labelled: progress.labeling?.done ?? 0 });
   await CancellationScope.nonCancellable(() =>
     finishRun({
       runId: input.runId,

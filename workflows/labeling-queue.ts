@@ -9,6 +9,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -36,18 +37,22 @@ export async function labelingQueue(input: LabelingQueueInput): Promise<Labeling
     progress = newLabelingProgress(total, input.deadline);
   }
   let closedByAdmin = false;
+  const about = { flywheelRunId: input.runId, projectId: input.projectId };
+  log.info('labeling queue open', { ...about, total: progress.total, done: progress.done, generation: progress.generation, deadline: progress.deadline });
 
   const refuseWhenClosed = (request: { runId: string }) => {
     if (request.runId !== input.runId) throw new Error(`this queue belongs to run ${input.runId}, not ${request.runId}`);
     if (progress.closed || closedByAdmin) throw new Error(`labeling for run ${input.runId} is closed (${progress.closeReason ?? 'admin'})`);
   };
   const finish = (outcome: TaskOutcome, reviewerId: string): TaskOutcome => {
+    log.info(outcome.status === 'skipped' ? 'task skipped' : 'label stored', { ...about, taskId: outcome.taskId, labelId: outcome.labelId, reviewerKeyId: reviewerId, duplicate: outcome.duplicate });
     if (!outcome.duplicate) recordFinishedTask(progress, reviewerId, outcome.status);
     return outcome;
   };
 
   setHandler(labelingProgressQuery, () => progress);
   setHandler(closeLabelingSignal, () => {
+    log.info('labeling closed by an admin', about);
     closedByAdmin = true;
   });
   setHandler(submitLabelUpdate, async (request) => finish(await storeLabel(request), request.reviewerId), { validator: refuseWhenClosed });
@@ -61,6 +66,7 @@ export async function labelingQueue(input: LabelingQueueInput): Promise<Labeling
   if (closedInTime && !closedByAdmin && !allTasksFinished(progress)) {
     // Long queue: start a fresh run with the counts so history stays small.
     await condition(allHandlersFinished);
+    log.info('labeling queue continues as new', { ...about, historyLength: workflowInfo().historyLength, done: progress.done });
     await continueAsNew<typeof labelingQueue>({ ...input, carried: progress });
   }
 
@@ -70,6 +76,7 @@ export async function labelingQueue(input: LabelingQueueInput): Promise<Labeling
   await condition(allHandlersFinished);
   const report = await closeLabelTasks({ runId: input.runId, closeReason: progress.closeReason });
   progress.expired = report.expired;
+  log.info('labeling queue closed', { ...about, closeReason: progress.closeReason, done: report.done, skipped: report.skipped, expired: report.expired });
   progress.open = 0;
   if (report.done !== progress.done || report.skipped !== progress.skipped) {
     // The database is the record; a mismatch means a message was counted wrongly.

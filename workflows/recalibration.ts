@@ -1,6 +1,6 @@
 // Recalibration of the judge, as a child workflow of a run whose judge agreement fell
 // under the threshold. Orchestration only; the split, candidates and decision are activities.
-import { proxyActivities } from '@temporalio/workflow';
+import { log, proxyActivities } from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
 import type { JudgeSettings } from '../core/judge/judge-settings';
 import { judgeEvalCases } from './judging-activities';
@@ -39,5 +39,6 @@ export async function recalibrateJudge(input: RecalibrationInput) {
     settings: input.settings,
     sliceDimension: input.sliceDimension,
   });
+  log.info('recalibration decided', { flywheelRunId: input.runId, projectId: input.projectId, activeVersionId: input.activeVersionId, candidates: candidates.length, decision: decision.decision });
   return { split: { tuning: split.tuningCaseIds.length, validation: split.validationCaseIds.length, heldOut: split.heldOut }, candidates, decision };
 }

@@ -1,4 +1,5 @@
 // Eval-set exports (our JSONL, promptfoo tests, OpenAI Evals samples) and the import of
+import { findStringProblems } from '../traces/trace-schema';
 // our own JSONL. Export shapes were checked against the tools' docs:
 // - promptfoo test case: `description`, `vars`, `assert: [{type, value, threshold?}]`,
 //   `metadata` (promptfoo.dev/docs/configuration/test-cases, …/reference). String vars
@@ -112,6 +113,12 @@ export function parseEvalSetJsonl(text: string): ParsedEvalSet {
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       errors.push({ line, reason: `must be a JSON object (one case per line), got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` });
+      return;
+    }
+    // NUL cannot be stored, a lone surrogate is not Unicode: refused here, by line, not by the database.
+    const unstorable = findStringProblems(value);
+    if (unstorable.length) {
+      errors.push({ line, reason: unstorable.map((issue) => issue.message).join('; ') });
       return;
     }
     const parsed = lineSchema.safeParse(value);

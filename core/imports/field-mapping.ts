@@ -1,6 +1,12 @@
 // How rows of someone else's export become judgments: a field mapping (configurable, with
 // presets for common shapes), applied row by row with a clear reason for every bad row.
 import { z } from 'zod';
+import { compileUserPattern, type UserPattern } from '../text/user-pattern';
+
+const RaterPattern = z.string().superRefine((value, ctx) => {
+  const compiled = compileUserPattern(value);
+  if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.reason });
+});
 
 const FieldRef = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
@@ -11,7 +17,7 @@ export const MappingSchema = z.strictObject({
   /** Rater kind from a field matched against patterns, or a constant for the whole file. */
   raterKind: z.union([
     z.enum(['human', 'judge']),
-    z.strictObject({ field: z.string().min(1), humanPattern: z.string().optional(), judgePattern: z.string().optional(), default: z.enum(['human', 'judge']).optional() }),
+    z.strictObject({ field: z.string().min(1), humanPattern: RaterPattern.optional(), judgePattern: RaterPattern.optional(), default: z.enum(['human', 'judge']).optional() }),
   ]),
   group: FieldRef.optional(),
   // Pairwise
@@ -88,6 +94,30 @@ function missing(ref: string | string[]): string {
   return `missing field ${(Array.isArray(ref) ? ref : [ref]).map((f) => `\`${f}\``).join(' + ')}`;
 }
 
+/** Each mapping's rater patterns, compiled once (a file has many rows, a mapping one set of patterns). */
+const compiledPatterns = new WeakMap<FieldMapping, { human: UserPattern | null; judge: UserPattern | null } | string>();
+
+function raterPatterns(mapping: FieldMapping): { human: UserPattern | null; judge: UserPattern | null } | string {
+  const cached = compiledPatterns.get(mapping);
+  if (cached) return cached;
+  let result: { human: UserPattern | null; judge: UserPattern | null } | string = { human: null, judge: null };
+  if (typeof mapping.raterKind !== 'string') {
+    const compile = (source: string | undefined, which: string) => {
+      if (!source) return null;
+      const compiled = compileUserPattern(source);
+      if (!compiled.ok) throw `raterKind.${which}: ${compiled.reason}`;
+      return compiled.pattern;
+    };
+    try {
+      result = { human: compile(mapping.raterKind.humanPattern, 'humanPattern'), judge: compile(mapping.raterKind.judgePattern, 'judgePattern') };
+    } catch (reason) {
+      result = String(reason);
+    }
+  }
+  compiledPatterns.set(mapping, result);
+  return result;
+}
+
 export function mapRow(row: unknown, mapping: FieldMapping, kind: 'pairwise' | 'pointwise'): { ok: true; judgment: MappedJudgment } | { ok: false; reason: string } {
   if (row === null || typeof row !== 'object' || Array.isArray(row)) return { ok: false, reason: 'not a JSON object' };
   const r = row as Row;
@@ -98,9 +128,11 @@ export function mapRow(row: unknown, mapping: FieldMapping, kind: 'pairwise' | '
   let raterKind: 'human' | 'judge';
   if (typeof mapping.raterKind === 'string') raterKind = mapping.raterKind;
   else {
+    const patterns = raterPatterns(mapping);
+    if (typeof patterns === 'string') return { ok: false, reason: patterns };
     const value = str(r[mapping.raterKind.field]) ?? '';
-    if (mapping.raterKind.judgePattern && new RegExp(mapping.raterKind.judgePattern).test(value)) raterKind = 'judge';
-    else if (mapping.raterKind.humanPattern && new RegExp(mapping.raterKind.humanPattern).test(value)) raterKind = 'human';
+    if (patterns.judge?.test(value)) raterKind = 'judge';
+    else if (patterns.human?.test(value)) raterKind = 'human';
     else if (mapping.raterKind.default) raterKind = mapping.raterKind.default;
     else return { ok: false, reason: `\`${mapping.raterKind.field}\` = "${value.slice(0, 40)}" is neither a human nor a judge rater` };
   }

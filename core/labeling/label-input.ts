@@ -1,6 +1,7 @@
 // What a reviewer submits, validated before it reaches the workflow.
 import { z } from 'zod';
 import { DIMENSIONS, type Dimension } from '../stats/agreement';
+import { findStringProblems } from '../traces/trace-schema';
 
 export const DEFAULT_FAILURE_TAXONOMY = ['hallucination', 'ignored_context', 'out_of_scope', 'wrong_tool_call', 'refusal', 'formatting', 'verbosity'] as const;
 
@@ -31,6 +32,9 @@ export type LabelInputResult = { ok: true; label: LabelInput } | { ok: false; re
 
 /** Validates a label against the 1-5 scales and the project's failure taxonomy. */
 export function parseLabelInput(input: unknown, taxonomy: readonly string[]): LabelInputResult {
+  // A NUL would fail the label's insert on every retry of the queue's activity.
+  const unstorable = findStringProblems(input);
+  if (unstorable.length) return { ok: false, reason: unstorable.map((issue) => issue.message).join('; ') };
   const parsed = LabelInputSchema.safeParse(input);
   if (!parsed.success) {
     const reason = parsed.error.issues

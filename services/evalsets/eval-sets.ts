@@ -7,7 +7,7 @@ import { toConnection } from '../../core/pagination/cursor';
 import type { Db } from '../../db/client';
 import { Prisma } from '../../generated/prisma/client';
 import type { Principal } from '../api-keys';
-import { authorize } from '../authorization';
+import { authorize, isVisibleTo } from '../authorization';
 import { ServiceError, badInput, notFound } from '../errors';
 import { pageArgs } from '../pagination';
 import { assertUuid, requireProject } from '../projects';
@@ -24,7 +24,7 @@ export async function listEvalSets(db: Db, principal: Principal, projectId: stri
 export async function getVersion(db: Db, principal: Principal, id: string) {
   assertUuid(id, 'version id');
   const version = await db.evalSetVersion.findUnique({ where: { id }, include: { evalSet: true } });
-  if (!version || (principal.projectId && principal.projectId !== version.evalSet.projectId)) throw notFound('eval set version', id);
+  if (!version || !isVisibleTo(principal, version.evalSet.projectId)) throw notFound('eval set version', id);
   authorize(principal, 'read', version.evalSet.projectId);
   return version;
 }
@@ -71,7 +71,7 @@ async function sliceDimensionOf(db: Db, projectId: string): Promise<string | nul
 export async function retireEvalCase(db: Db, principal: Principal, caseId: string, reason: string) {
   assertUuid(caseId, 'case id');
   const evalCase = await db.evalCase.findUnique({ where: { id: caseId }, include: { evalSet: true } });
-  if (!evalCase || (principal.projectId && principal.projectId !== evalCase.evalSet.projectId)) throw notFound('eval case', caseId);
+  if (!evalCase || !isVisibleTo(principal, evalCase.evalSet.projectId)) throw notFound('eval case', caseId);
   authorize(principal, 'operate', evalCase.evalSet.projectId);
   const trimmed = reason.trim();
   if (!trimmed || trimmed.length > 2000) throw badInput('retiring needs a reason of 1 to 2000 characters');
@@ -86,7 +86,7 @@ export async function retireEvalCase(db: Db, principal: Principal, caseId: strin
 export async function applyRetirementPolicy(db: Db, principal: Principal, evalSetId: string, olderThanMonths: number, now = new Date()) {
   assertUuid(evalSetId, 'eval set id');
   const set = await db.evalSet.findUnique({ where: { id: evalSetId } });
-  if (!set || (principal.projectId && principal.projectId !== set.projectId)) throw notFound('eval set', evalSetId);
+  if (!set || !isVisibleTo(principal, set.projectId)) throw notFound('eval set', evalSetId);
   authorize(principal, 'operate', set.projectId);
   if (!Number.isInteger(olderThanMonths) || olderThanMonths < 1 || olderThanMonths > 120) throw badInput('olderThanMonths must be a whole number from 1 to 120');
   const sliceDimension = await sliceDimensionOf(db, set.projectId);
@@ -142,6 +142,8 @@ export async function exportVersion(db: Db, principal: Principal, versionId: str
 
 /** A JSONL set (this service's own export format) becomes a new custom set, version 1. */
 export async function importEvalSet(db: Db, principal: Principal, projectId: string, name: string, jsonl: string) {
+  // Authorized before the file is read: a key without the right learns nothing from it.
+  await requireProject(db, principal, projectId, 'operate');
   const parsed = parseEvalSetJsonl(jsonl);
   if (parsed.errors.length) throw badInput(`the file has ${parsed.errors.length} invalid line(s); nothing was imported`, { errors: parsed.errors.slice(0, 100) });
   if (parsed.cases.length === 0) throw badInput('the file has no cases');

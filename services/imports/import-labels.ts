@@ -3,6 +3,7 @@
 // by their natural key, so a re-import changes nothing it does not need to.
 import { createHash } from 'node:crypto';
 import { MappingSchema, PRESETS, mapRow, type FieldMapping, type MappedJudgment } from '../../core/imports/field-mapping';
+import { findStringProblems } from '../../core/traces/trace-schema';
 import type { Db } from '../../db/client';
 import type { Principal } from '../api-keys';
 import { ServiceError, badInput } from '../errors';
@@ -19,6 +20,8 @@ export interface ImportSummary {
 
 const MAX_ERRORS = 1000;
 const BATCH = 1000;
+const MAX_FETCH_BYTES = 64 * 1024 * 1024;
+const FETCH_TIMEOUT_MS = 60_000;
 
 export function resolveMapping(kind: 'pairwise' | 'pointwise', preset: string | null | undefined, mapping: unknown): FieldMapping {
   if (mapping !== undefined && mapping !== null) {
@@ -42,9 +45,25 @@ export async function fetchLoopback(url: string): Promise<string> {
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
   if (!loopback || !['http:', 'https:'].includes(parsed.protocol)) throw badInput('only http(s) URLs on loopback (127.0.0.0/8, ::1, localhost) may be imported from');
-  const response = await fetch(parsed);
+  // A redirect could point anywhere: refused, so the loopback rule cannot be stepped around.
+  const response = await fetch(parsed, { redirect: 'manual', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }).catch((error: Error) => {
+    throw badInput(`fetching ${parsed.href} failed: ${error.message}`);
+  });
+  if (response.status >= 300 && response.status < 400) throw badInput(`fetching ${parsed.href} answered a redirect (${response.status}); redirects are not followed`);
   if (!response.ok) throw badInput(`fetching ${parsed.href} answered ${response.status}`);
-  return response.text();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (let read = await reader?.read(); reader && read && !read.done; read = await reader.read()) {
+    const chunk = read.value;
+    size += chunk.length;
+    if (size > MAX_FETCH_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw badInput(`the file at ${parsed.href} is over ${MAX_FETCH_BYTES / 1024 / 1024} MB; import it in parts`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function importLabels(
@@ -116,6 +135,11 @@ export async function importLabels(
       row = JSON.parse(text);
     } catch (error) {
       reject(line, `invalid JSON: ${(error as Error).message}`);
+      continue;
+    }
+    const unstorable = findStringProblems(row);
+    if (unstorable.length) {
+      reject(line, unstorable.map((issue) => issue.message).join('; '));
       continue;
     }
     const mapped = mapRow(row, mapping, input.kind);

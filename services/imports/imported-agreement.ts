@@ -4,6 +4,7 @@ import { pairwiseAgreement, type PairwiseJudgment } from '../../core/agreement/p
 import { DIMENSIONS, summarisePointwiseAgreement, type PointwisePair } from '../../core/stats/agreement';
 import type { Db } from '../../db/client';
 import type { Principal } from '../api-keys';
+import { compileUserPattern, type UserPattern } from '../../core/text/user-pattern';
 import { badInput } from '../errors';
 import { requireProject } from '../projects';
 
@@ -13,13 +14,12 @@ export interface RaterFilter {
 }
 
 function matcher(filter: RaterFilter): (j: { raterKind: string; raterId: string }) => boolean {
-  let pattern: RegExp | null = null;
+  let pattern: UserPattern | null = null;
   if (filter.raterIdPattern) {
-    try {
-      pattern = new RegExp(filter.raterIdPattern);
-    } catch {
-      throw badInput(`raterIdPattern is not a valid regular expression: ${filter.raterIdPattern.slice(0, 60)}`);
-    }
+    // RE2: linear-time matching over every imported row, whatever the pattern.
+    const compiled = compileUserPattern(filter.raterIdPattern);
+    if (!compiled.ok) throw badInput(`raterIdPattern: ${compiled.reason}`);
+    pattern = compiled.pattern;
   }
   return (j) => (!filter.kind || j.raterKind === filter.kind) && (!pattern || pattern.test(j.raterId));
 }

@@ -4,6 +4,7 @@ import { JUDGE_PROVIDERS, defaultJudgeTarget, type JudgeProvider } from '../../c
 import { assertTuningSource } from '../../core/evalsets/held-out';
 import type { Db } from '../../db/client';
 import type { Principal } from '../api-keys';
+import { isVisibleTo } from '../authorization';
 import { ServiceError, badInput, notFound } from '../errors';
 import { assertUuid, requireProject } from '../projects';
 
@@ -76,6 +77,8 @@ export async function fewShotFromCases(db: Db | Tx, projectId: string, caseIds: 
 
 export async function createJudgeVersion(db: Db, principal: Principal, input: CreateJudgeVersionInput) {
   await requireProject(db, principal, input.projectId, 'operate');
+  if (input.parentId) assertUuid(input.parentId, 'parentId');
+  for (const id of input.fewShotCaseIds ?? []) assertUuid(id, 'fewShotCaseIds');
   const parent = input.parentId ? await db.judgePromptVersion.findUnique({ where: { id: input.parentId } }) : await ensureActiveJudge(db, input.projectId);
   if (!parent || parent.projectId !== input.projectId) throw notFound('judge version', input.parentId ?? '(active)');
   const provider = input.provider ?? parent.provider;
@@ -126,7 +129,7 @@ export async function activateJudgeVersion(tx: Tx, versionId: string) {
 export async function activateJudgeVersionFor(db: Db, principal: Principal, versionId: string) {
   assertUuid(versionId, 'judge version id');
   const version = await db.judgePromptVersion.findUnique({ where: { id: versionId } });
-  if (!version || (principal.projectId && principal.projectId !== version.projectId)) throw notFound('judge version', versionId);
+  if (!version || !isVisibleTo(principal, version.projectId)) throw notFound('judge version', versionId);
   await requireProject(db, principal, version.projectId, 'operate');
   return db.$transaction((tx) => activateJudgeVersion(tx, versionId));
 }

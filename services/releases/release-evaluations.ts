@@ -45,8 +45,8 @@ export async function evaluateRelease(db: Db, temporal: TemporalDeps, principal:
 /** One evaluation by id, or the release's latest; null when the release has none. */
 export async function getReleaseEvaluation(db: Db, principal: Principal, input: { projectId: string; release: string; id?: string | null }) {
   await requireProject(db, principal, input.projectId, 'read');
-  const release = await findRelease(db, input.projectId, input.release);
   if (input.id) assertUuid(input.id, 'evaluation id');
+  const release = await findRelease(db, input.projectId, input.release);
   const row = input.id
     ? await db.releaseEvaluation.findFirst({ where: { id: input.id, releaseId: release.id } })
     : await db.releaseEvaluation.findFirst({ where: { releaseId: release.id }, orderBy: { createdAt: 'desc' } });

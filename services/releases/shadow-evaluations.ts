@@ -48,8 +48,8 @@ export async function startShadowEvaluation(db: Db, temporal: TemporalDeps, prin
 
 export async function getShadowEvaluation(db: Db, principal: Principal, input: { projectId: string; candidate: string; id?: string | null }) {
   await requireProject(db, principal, input.projectId, 'read');
-  const release = await findRelease(db, input.projectId, input.candidate);
   if (input.id) assertUuid(input.id, 'evaluation id');
+  const release = await findRelease(db, input.projectId, input.candidate);
   const row = input.id
     ? await db.shadowEvaluation.findFirst({ where: { id: input.id, releaseId: release.id } })
     : await db.shadowEvaluation.findFirst({ where: { releaseId: release.id }, orderBy: { createdAt: 'desc' } });

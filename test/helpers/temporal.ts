@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { temporalLogger } from '../../temporal/logging';
 import { inject } from 'vitest';
 import type { Db } from '../../db/client';
 import { WORKFLOWS_PATH, createFlywheelWorker } from '../../worker';
@@ -20,8 +21,9 @@ export interface TestTemporal {
 
 export async function connectTestTemporal(db: Db): Promise<TestTemporal> {
   if (!runtimeInstalled) {
-    // Runtime.install may run once per process; keep the worker quiet in test output.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // Runtime.install may run once per process. Temporal's logs and the workflows' and
+    // activities' `log` calls go to the service logger (LOG_LEVEL, silent in tests by default).
+    Runtime.install({ logger: temporalLogger() });
     runtimeInstalled = true;
   }
   const address = inject('temporalAddress');

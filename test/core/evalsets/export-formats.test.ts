@@ -13,6 +13,7 @@ import {
 } from '../../../core/evalsets/export-formats';
 import type { CaseLabel, EvalCaseContent, ExportCase } from '../../../core/evalsets/types';
 import { DIMENSIONS } from '../../../core/stats/agreement';
+import { findStringProblems } from '../../../core/traces/trace-schema';
 import { evalCase, exportCase, label } from './fixtures';
 
 const content = ({ id: _id, contentHash: _h, ...rest }: ExportCase): EvalCaseContent => rest;
@@ -135,7 +136,9 @@ describe('OpenAI Evals samples', () => {
 // Our JSONL
 // ---------------------------------------------------------------------------------------
 
-const text = fc.string({ unit: 'binary', maxLength: 40 });
+// Storable text: NUL and lone surrogates are refused by line (tested below), so they are not generated here.
+const storable = (s: string) => findStringProblems(s).length === 0;
+const text = fc.string({ unit: 'binary', maxLength: 40 }).filter(storable);
 const nullableText = fc.option(text, { nil: null });
 const labelArb: fc.Arbitrary<CaseLabel> = fc.record({
   reviewerId: fc.string({ minLength: 1, maxLength: 12 }),
@@ -162,7 +165,7 @@ const caseArb = (caseKey: string): fc.Arbitrary<EvalCaseContent> =>
     sourceRunId: nullableText,
   });
 const casesArb = fc
-  .uniqueArray(fc.string({ unit: 'binary', minLength: 1, maxLength: 16 }), { maxLength: 6 })
+  .uniqueArray(fc.string({ unit: 'binary', minLength: 1, maxLength: 16 }).filter(storable), { maxLength: 6 })
   .chain((keys) => (keys.length === 0 ? fc.constant([] as EvalCaseContent[]) : fc.tuple(...keys.map(caseArb))));
 
 describe('toJsonl / parseEvalSetJsonl', () => {
@@ -177,6 +180,14 @@ describe('toJsonl / parseEvalSetJsonl', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('refuses, by line, lines with NUL or lone surrogates (PostgreSQL cannot store them) and keeps the others', () => {
+    const parsed = parseEvalSetJsonl(['{"caseKey":"a","input":"x\\u0000"}', '{"caseKey":"b","input":"ok"}', '{"caseKey":"c","input":"\\udc00"}'].join('\n'));
+    expect(parsed.errors.map((e) => e.line)).toEqual([1, 3]);
+    expect(parsed.errors[0]!.reason).toMatch(/NUL/);
+    expect(parsed.errors[1]!.reason).toMatch(/lone surrogate/);
+    expect(parsed.cases.map((c) => c.caseKey)).toEqual(['b']);
   });
 
   it('writes one object per line with format version, id, contentHash and every content field', () => {

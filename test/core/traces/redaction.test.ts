@@ -22,4 +22,13 @@ describe('PII redaction', () => {
     expect(redactText('employee E-12345 asked', { ...on, custom: ['E-\\d{5}'] })).toBe('employee [REDACTED] asked');
     expect(RedactionSettingsSchema.safeParse({ custom: ['(unclosed'] }).success).toBe(false);
   });
+
+  it('redacts 1 MiB texts of every adversarial shape in one pass (no quadratic backtracking)', () => {
+    // The e-mail pattern used to backtrack quadratically on a long run of letters without an @;
+    // at 1 MiB that was minutes, far past this test's timeout.
+    const n = 1 << 20;
+    const shapes = ['a'.repeat(n), 'a.'.repeat(n / 2), 'a@'.repeat(n / 2), `${'1'.repeat(n)}x`, '1 '.repeat(n / 2), '1-'.repeat(n / 2), 'ab1 .-@'.repeat(Math.floor(n / 7))];
+    for (const text of shapes) expect(redactText(text, { ...on, custom: ['(a+)+b'] }).length).toBeGreaterThan(0);
+    expect(redactText(`${'x'.repeat(n)} jane@example.com`, on)).toBe(`${'x'.repeat(n)} [EMAIL]`);
+  });
 });
