@@ -60,11 +60,19 @@ function createGraphqlHandler(deps: ApiDeps) {
   });
 }
 
-async function checkHealth(deps: ApiDeps): Promise<{ ok: boolean; postgres: string; temporal: string }> {
+/** Public and unauthenticated: says what is down, never why (the cause goes to the log). */
+async function checkHealth(deps: ApiDeps, log: Logger): Promise<{ ok: boolean; postgres: string; temporal: string }> {
   const withTimeout = <T>(promise: Promise<T>) =>
-    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000))]);
-  const postgres = await withTimeout(deps.db.$queryRaw`SELECT 1`).then(() => 'ok', (e: Error) => `down: ${e.message}`);
-  const temporal = await withTimeout(deps.temporal.client.workflowService.getSystemInfo({})).then(() => 'ok', (e: Error) => `down: ${e.message}`);
+    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout after 3 s')), 3000))]);
+  const probe = (name: string, check: Promise<unknown>) =>
+    withTimeout(check).then(
+      () => 'ok',
+      (error: Error) => {
+        log.warn({ component: name, reason: error.message }, 'health check failed');
+        return 'down';
+      },
+    );
+  const [postgres, temporal] = await Promise.all([probe('postgres', deps.db.$queryRaw`SELECT 1`), probe('temporal', deps.temporal.client.workflowService.getSystemInfo({}))]);
   return { ok: postgres === 'ok' && temporal === 'ok', postgres, temporal };
 }
 
@@ -92,7 +100,7 @@ export function createApiServer(deps: ApiDeps): Server {
   });
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger) => {
     if (url.pathname === '/healthz') {
-      const health = await checkHealth(deps);
+      const health = await checkHealth(deps, log);
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(health));
       return;
     }

@@ -1,4 +1,5 @@
-// /healthz is 200 only when both PostgreSQL and Temporal answer; otherwise 503 naming what is down.
+// /healthz is 200 only when both PostgreSQL and Temporal answer; otherwise 503 naming what is
+// down, without the cause (the page is public; the cause goes to the log).
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../db/client';
@@ -43,7 +44,7 @@ describe('/healthz', () => {
     const { status, body } = await health(api);
     expect(status).toBe(503);
     expect(body.ok).toBe(false);
-    expect(body.postgres).toMatch(/^down: /);
+    expect(body.postgres).toBe('down');
     expect(body.temporal).toBe('ok');
   });
 
@@ -55,6 +56,6 @@ describe('/healthz', () => {
     const { status, body } = await health(api);
     expect(status).toBe(503);
     expect(body).toMatchObject({ ok: false, postgres: 'ok' });
-    expect(body.temporal).toMatch(/^down: /);
+    expect(body.temporal).toBe('down');
   });
 });
