@@ -8,7 +8,6 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApiServer } from '../api/server';
 import type { AppConfig } from '../config';
 import { createDb, type Db } from '../db/client';
-import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { applyMigrations } from '../db/schema-engine';
 import { ensureAdminKey } from '../services/api-keys';
 import { findTemporalBinary, startTemporalDevServer } from '../temporal/dev-server';
@@ -73,7 +72,7 @@ function startLogging(config: AppConfig): string {
   const destination = process.env.LOG_FILE ?? path.join(config.FLYWHEEL_DATA_DIR, 'logs', 'flywheel.log');
   configureLogging({ destination });
   // Temporal's own logs and every workflow and activity `log` call go to the same place.
-  installTemporalLogging();
+  installTemporalLogging({ ownShutdown: true });
   return destination;
 }
 
@@ -89,6 +88,9 @@ export async function startService(config: AppConfig, log: Log): Promise<Running
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       log(`Starting embedded PostgreSQL (data in ${path.join(config.FLYWHEEL_DATA_DIR, 'postgres')})`);
+      // Imported only when used: embedded-postgres installs async-exit-hook, which forces the
+      // process's exit code to 0 (a failing CLI command would look successful).
+      const { startEmbeddedPostgres } = await import('../db/embedded-postgres');
       const pg = await startEmbeddedPostgres(config.FLYWHEEL_DATA_DIR, config.EMBEDDED_POSTGRES_PORT, log);
       stops.push(pg.stop);
       databaseUrl = pg.url;
@@ -119,7 +121,7 @@ export async function startService(config: AppConfig, log: Log): Promise<Running
     const worker: Worker = await createFlywheelWorker({ connection: workerConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db });
     const workerDone = worker.run();
     stops.push(async () => {
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone;
     });
 

@@ -24,6 +24,8 @@ export function temporalLogger(): TemporalLogger {
 }
 
 /** Once per process, before any connection or worker is made (the SDK installs a default otherwise). */
-export function installTemporalLogging(): void {
-  Runtime.install({ logger: temporalLogger() });
+export function installTemporalLogging(options: { ownShutdown?: boolean } = {}): void {
+  // ownShutdown: the caller's own Ctrl-C handler stops the API, then the worker, then the
+  // connections, in that order; the SDK's (for a bare worker) would start draining at once.
+  Runtime.install({ logger: temporalLogger(), ...(options.ownShutdown ? { shutdownSignals: [] } : {}) });
 }
