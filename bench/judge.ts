@@ -121,12 +121,13 @@ async function startSimulator(where: 'child-process' | 'same-process'): Promise<
 // Measuring hooks: HTTP requests in flight (this process's fetch, which both SDKs use)
 // and the activity's score writes. Neither changes what the activity does.
 
-const inflight = { now: 0, max: 0, attempts: 0 };
+const inflight = { now: 0, max: 0, attempts: 0, totalMs: 0 };
 const originalFetch = globalThis.fetch;
 globalThis.fetch = async (input, init) => {
   inflight.now += 1;
   inflight.attempts += 1;
   inflight.max = Math.max(inflight.max, inflight.now);
+  const started = performance.now();
   try {
     const response = await originalFetch(input, init);
     // The body is part of the call: count it until it is read.
@@ -134,6 +135,7 @@ globalThis.fetch = async (input, init) => {
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   } finally {
     inflight.now -= 1;
+    inflight.totalMs += performance.now() - started;
   }
 };
 
@@ -215,6 +217,8 @@ interface RunFigures {
   attempts: number;
   maxInflight: number;
   meanInflight: number;
+  /** Mean duration of one HTTP attempt, as this process saw it (request sent to body read). */
+  meanCallMs: number;
   heartbeats: number;
   writes: WriteStats;
   eventLoopUtilisation: number;
@@ -279,7 +283,7 @@ async function main(): Promise<void> {
         });
         process.env.JUDGE_CONCURRENCY = String(concurrency);
         Object.assign(writes, { count: 0, totalMs: 0, maxMs: 0 });
-        Object.assign(inflight, { now: 0, max: 0, attempts: 0 });
+        Object.assign(inflight, { now: 0, max: 0, attempts: 0, totalMs: 0 });
         const before = await sim.stats();
         const env = new MockActivityEnvironment({ activityType: 'judgeEvalCases', heartbeatTimeoutMs: 60_000 });
         let heartbeats = 0;
@@ -352,6 +356,7 @@ async function main(): Promise<void> {
           attempts: inflight.attempts,
           maxInflight: inflight.max,
           meanInflight: samples ? inflightSum / samples : 0,
+          meanCallMs: inflight.totalMs / Math.max(1, inflight.attempts),
           heartbeats,
           writes: { ...writes },
           eventLoopUtilisation: elu.utilization,
@@ -363,14 +368,14 @@ async function main(): Promise<void> {
         log(
           `C=${concurrency} ${mode}: ${N} cases in ${fmt(elapsed, 2)} s = ${fmt(run.perSecond)} judgments/s; bound ${fmt(run.bound)}/s; ratio ${fmt((run.perSecond / run.bound) * 100)}%` +
             ` | scored ${result.scored}, failed ${result.failed}; HTTP 200 ${ok}, 500 ${status500}, 429 ${status429}, retried ${retriedCalls}` +
-            ` | in flight mean ${fmt(run.meanInflight)} max ${run.maxInflight}; score writes ${writes.count} (mean ${fmt(writes.totalMs / Math.max(1, writes.count), 2)} ms, max ${fmt(writes.maxMs, 0)} ms); heartbeats ${heartbeats}` +
+            ` | HTTP calls ${inflight.attempts}, mean ${fmt(run.meanCallMs)} ms, in flight mean ${fmt(run.meanInflight)} max ${run.maxInflight}; score writes ${writes.count} (mean ${fmt(writes.totalMs / Math.max(1, writes.count), 2)} ms, max ${fmt(writes.maxMs, 0)} ms); heartbeats ${heartbeats}` +
             ` | this process: CPU ${fmt(run.cpuPercent, 0)}% of a core, event loop ${fmt(elu.utilization * 100, 0)}% busy; load ${fmt(run.load.min, 2)}-${fmt(run.load.max, 2)}` +
             (problems.length ? ` | PROBLEMS: ${problems.join('; ')}` : ' | checks passed'),
         );
       }
     }
 
-    const header = ['C', 'mode', 'time', 'judgments/s', 'bound C/latency', 'ratio', 'scored+failed', 'HTTP 500/429', 'mean in flight', 'load avg'];
+    const header = ['C', 'mode', 'time', 'judgments/s', 'bound C/latency', 'ratio', 'scored+failed', 'HTTP 500/429', 'mean in flight', 'mean call', 'load avg'];
     const table = figures.map((f) => [
       String(f.concurrency),
       f.mode === 'failing' ? `${fmt(failureRate * 100, 0)}% fail` : 'clean',
@@ -381,6 +386,7 @@ async function main(): Promise<void> {
       `${f.result.scored}+${f.result.failed}`,
       `${f.http.status500}/${f.http.status429}`,
       fmt(f.meanInflight),
+      `${fmt(f.meanCallMs)} ms`,
       `${fmt(f.load.min, 2)}-${fmt(f.load.max, 2)}`,
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
