@@ -1,19 +1,12 @@
 // POST /v1/traces?projectId=ID: NDJSON (optionally gzip) streamed into the database.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createGunzip } from 'node:zlib';
 import type { Db } from '../db/client';
 import { authenticate } from '../services/api-keys';
 import { ServiceError } from '../services/errors';
 import { requireProject } from '../services/projects';
 import { ingestParsedTraces, parseNdjsonLines, DEFAULT_MAX_LINE_BYTES } from '../services/ingestion/ingest-traces';
 import { splitNdjsonLines } from '../services/ingestion/ndjson-lines';
-
-const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/json-seq', 'application/ndjson', 'text/plain', 'application/octet-stream'];
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
+import { isBodyReadError, openNdjsonBody, sendJson } from './ndjson-body';
 
 export interface IngestRouteOptions {
   maxLineBytes?: number;
@@ -28,23 +21,10 @@ export async function handleTraceIngest(db: Db, req: IncomingMessage, res: Serve
     if (!projectId) throw new ServiceError('BAD_USER_INPUT', 'which project? pass ?projectId=ID or use a project-scoped key');
     await requireProject(db, principal, projectId, 'ingest');
 
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType && !NDJSON_TYPES.includes(contentType)) {
-      sendJson(res, 415, { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `expected NDJSON (application/x-ndjson), got ${contentType}` } });
-      req.resume();
-      return;
-    }
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding !== 'identity' && encoding !== 'gzip') {
-      sendJson(res, 415, { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `unsupported Content-Encoding ${encoding}; send identity or gzip` } });
-      req.resume();
-      return;
-    }
-    const body = encoding === 'gzip' ? req.pipe(createGunzip()) : req;
-    let streamError: Error | null = null;
-    body.on('error', (error: Error) => (streamError = error));
-    const summary = await ingestParsedTraces(db, projectId, parseNdjsonLines(splitNdjsonLines(body, maxLineBytes), maxLineBytes)).catch((error: Error) => {
-      if (streamError || (error as NodeJS.ErrnoException).code?.startsWith?.('Z_')) throw new ServiceError('BAD_USER_INPUT', `the body could not be read: ${(streamError ?? error).message}`);
+    const body = openNdjsonBody(req, res);
+    if (!body) return;
+    const summary = await ingestParsedTraces(db, projectId, parseNdjsonLines(splitNdjsonLines(body.stream, maxLineBytes), maxLineBytes)).catch((error: Error) => {
+      if (isBodyReadError(body, error)) throw new ServiceError('BAD_USER_INPUT', `the body could not be read: ${(body.readError() ?? error).message}`);
       throw error;
     });
     sendJson(res, 200, summary);

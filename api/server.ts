@@ -9,6 +9,7 @@ import { authenticate } from '../services/api-keys';
 import { consumeRequest } from '../services/rate-limit';
 import { EXPORT_PATH, handleEvalSetExport } from './export-route';
 import { handleTraceIngest } from './ingest-route';
+import { LABELS_PATH, handleLabelImport } from './labels-route';
 import { createLoaders, type ApiContext, type ApiDeps } from './context';
 import { resolvers } from './resolvers';
 
@@ -59,6 +60,10 @@ export function createApiServer(deps: ApiDeps): Server {
     }
     if (url.pathname === '/v1/traces') {
       await handleTraceIngest(deps.db, req, res, url);
+      return;
+    }
+    if (url.pathname === LABELS_PATH) {
+      await handleLabelImport(deps.db, req, res, url);
       return;
     }
     const exportMatch = url.pathname.match(EXPORT_PATH);
