@@ -8,10 +8,54 @@ import { caseSubject } from '../core/judge/subjects';
 import type { JudgeProvider, JudgeSettings } from '../core/judge/judge-settings';
 import type { CaseLabel } from '../core/evalsets/types';
 import type { Db } from '../db/client';
+import type { Prisma } from '../generated/prisma/client';
 import { createCompleter, judgeWithRepair } from '../services/judge/judge-client';
 import { ensureActiveJudge } from '../services/judge/judge-versions';
 import { activityLog } from './activity-log';
 import { heartbeat } from './heartbeat';
+
+/**
+ * Score rows written in small batches: one statement per SCORE_BATCH rows (or per
+ * SCORE_FLUSH_MS) instead of one per score, which was the largest CPU cost of a batch
+ * after the HTTP calls themselves. A crash loses at most the unwritten rows: their cases
+ * are judged again by the retried activity, never twice stored (unique per version and
+ * subject, skipDuplicates).
+ */
+const SCORE_BATCH = 50;
+const SCORE_FLUSH_MS = 250;
+
+function scoreWriter(db: Db) {
+  let pending: Prisma.JudgeScoreCreateManyInput[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let writes: Promise<void> = Promise.resolve();
+  let failure: unknown = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (pending.length === 0) return;
+    const rows = pending;
+    pending = [];
+    // One write at a time, in order; the first failure is kept and fails the activity at the end.
+    writes = writes.then(async () => {
+      if (failure === null) await db.judgeScore.createMany({ data: rows, skipDuplicates: true });
+    }).catch((error: unknown) => {
+      failure ??= error;
+    });
+  };
+  return {
+    add(row: Prisma.JudgeScoreCreateManyInput): void {
+      pending.push(row);
+      if (pending.length >= SCORE_BATCH) flush();
+      else timer ??= setTimeout(flush, SCORE_FLUSH_MS);
+    },
+    /** Writes what is left; throws the first write failure, if any. */
+    async close(): Promise<void> {
+      flush();
+      await writes;
+      if (failure !== null) throw failure;
+    },
+  };
+}
 
 export interface JudgeBatchResult {
   requested: number;
@@ -62,35 +106,35 @@ export async function judgeSubjects(db: Db, judgeVersionId: string, subjects: re
   if (todo.length === 0) return result;
   const complete = judgeCompleter(version);
   const spec = { rubric: version.rubric, fewShot: version.fewShot as unknown as FewShotExample[] };
-  await Promise.all(
-    todo.map(async (s) => {
-      const call = await judgeWithRepair(complete, version.model, renderJudgeMessages(spec, s.subject));
-      await db.judgeScore.createMany({
-        data: [
-          {
-            judgeVersionId,
-            subjectKey: s.subjectKey,
-            evalCaseId: s.evalCaseId,
-            status: call.ok ? 'scored' : 'failed',
-            ...(call.ok ? { ...call.judgment.scores, verdict: call.judgment.verdict, rationale: call.judgment.rationale.slice(0, 5000) } : { failureReason: call.reason }),
-            attempts: call.attempts,
-            latencyMs: Math.round(call.latencyMs),
-            inputTokens: call.inputTokens,
-            outputTokens: call.outputTokens,
-            costUsd: call.costUsd,
-          },
-        ],
-        skipDuplicates: true,
-      });
-      if (call.ok) result.scored += 1;
-      else {
-        result.failed += 1;
-        if (result.failureReasons.length < 10) result.failureReasons.push(call.reason);
-      }
-      result.costUsd += call.costUsd ?? 0;
-      heartbeat({ done: result.scored + result.failed, of: todo.length });
-    }),
-  );
+  const scores = scoreWriter(db);
+  try {
+    await Promise.all(
+      todo.map(async (s) => {
+        const call = await judgeWithRepair(complete, version.model, renderJudgeMessages(spec, s.subject));
+        scores.add({
+          judgeVersionId,
+          subjectKey: s.subjectKey,
+          evalCaseId: s.evalCaseId,
+          status: call.ok ? 'scored' : 'failed',
+          ...(call.ok ? { ...call.judgment.scores, verdict: call.judgment.verdict, rationale: call.judgment.rationale.slice(0, 5000) } : { failureReason: call.reason }),
+          attempts: call.attempts,
+          latencyMs: Math.round(call.latencyMs),
+          inputTokens: call.inputTokens,
+          outputTokens: call.outputTokens,
+          costUsd: call.costUsd,
+        });
+        if (call.ok) result.scored += 1;
+        else {
+          result.failed += 1;
+          if (result.failureReasons.length < 10) result.failureReasons.push(call.reason);
+        }
+        result.costUsd += call.costUsd ?? 0;
+        heartbeat({ done: result.scored + result.failed, of: todo.length });
+      }),
+    );
+  } finally {
+    await scores.close();
+  }
   activityLog()[result.failed ? 'warn' : 'info']('judged', { judgeVersionId, provider: version.provider, model: version.model, requested: result.requested, alreadyJudged: result.alreadyJudged, scored: result.scored, failed: result.failed, firstFailures: result.failureReasons.slice(0, 3), costUsd: result.costUsd });
   return result;
 }

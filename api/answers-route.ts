@@ -12,7 +12,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../services/ingestion/ingest-traces';
 import { splitNdjsonLines } from '../services/ingestion/ndjson-lines';
 import { supplyAnswerLines, type AnswerKind } from '../services/releases/answer-uploads';
 import type { RouteLogging } from './ingest-route';
-import { openNdjsonBody, sendJson } from './ndjson-body';
+import { isBodyReadError, openNdjsonBody, sendJson } from './ndjson-body';
 
 export const ANSWER_ROUTES = new Map<string, AnswerKind>([
   ['/v1/releases/answers', 'case'],
@@ -36,10 +36,8 @@ export async function handleAnswerUpload(db: Db, req: IncomingMessage, res: Serv
     await requireProject(db, principal, projectId, 'ingest');
     const body = openNdjsonBody(req, res);
     if (!body) return;
-    let streamError: Error | null = null;
-    body.on('error', (error: Error) => (streamError = error));
-    const summary = await supplyAnswerLines(db, principal, { projectId, release, kind, lines: splitNdjsonLines(body, DEFAULT_MAX_LINE_BYTES), maxLineBytes: DEFAULT_MAX_LINE_BYTES }).catch((error: Error) => {
-      if (streamError || (error as NodeJS.ErrnoException).code?.startsWith?.('Z_')) throw new ServiceError('BAD_USER_INPUT', `the body could not be read: ${(streamError ?? error).message}`);
+    const summary = await supplyAnswerLines(db, principal, { projectId, release, kind, lines: splitNdjsonLines(body.stream, DEFAULT_MAX_LINE_BYTES), maxLineBytes: DEFAULT_MAX_LINE_BYTES }).catch((error: Error) => {
+      if (isBodyReadError(body, error)) throw new ServiceError('BAD_USER_INPUT', `the body could not be read: ${(body.readError() ?? error).message}`);
       throw error;
     });
     // Counts and the first reasons only: the answers themselves are user data.

@@ -8,7 +8,7 @@ import { consumeRequest } from '../services/rate-limit';
 import { requireProject } from '../services/projects';
 import { ingestParsedTraces, parseNdjsonLines, DEFAULT_MAX_LINE_BYTES } from '../services/ingestion/ingest-traces';
 import { splitNdjsonLines } from '../services/ingestion/ndjson-lines';
-import { openNdjsonBody, sendJson } from './ndjson-body';
+import { isBodyReadError, openNdjsonBody, sendJson } from './ndjson-body';
 
 export interface RouteLogging {
   /** The request's logger. */
@@ -37,10 +37,8 @@ export async function handleTraceIngest(db: Db, req: IncomingMessage, res: Serve
 
     const body = openNdjsonBody(req, res);
     if (!body) return;
-    let streamError: Error | null = null;
-    body.on('error', (error: Error) => (streamError = error));
-    const summary = await ingestParsedTraces(db, projectId, parseNdjsonLines(splitNdjsonLines(body, maxLineBytes), maxLineBytes)).catch((error: Error) => {
-      if (streamError || (error as NodeJS.ErrnoException).code?.startsWith?.('Z_')) throw new ServiceError('BAD_USER_INPUT', `the body could not be read: ${(streamError ?? error).message}`);
+    const summary = await ingestParsedTraces(db, projectId, parseNdjsonLines(splitNdjsonLines(body.stream, maxLineBytes), maxLineBytes)).catch((error: Error) => {
+      if (isBodyReadError(body, error)) throw new ServiceError('BAD_USER_INPUT', `the body could not be read: ${(body.readError() ?? error).message}`);
       throw error;
     });
     // Counts and the first reasons only: the lines themselves are user data.

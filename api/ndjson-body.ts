@@ -1,5 +1,5 @@
-// Reading an NDJSON request body: the content types accepted as NDJSON and gzip
-// decoding, shared by every upload route so they accept and refuse the same requests.
+// The body of an NDJSON upload (traces, labels, release and shadow answers): media type and
+// encoding checked, gzip undone, read errors kept so the route can answer 400 for them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -11,8 +11,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-/** The body as bytes (gunzipped when sent gzip); null once a 415 has been answered for a body that is not NDJSON. */
-export function openNdjsonBody(req: IncomingMessage, res: ServerResponse): Readable | null {
+interface NdjsonBody {
+  stream: Readable;
+  /** The error that broke the stream (e.g. invalid gzip), if any. */
+  readError(): Error | null;
+}
+
+/** The request's NDJSON body, or null after answering 415 for another media type or encoding. */
+export function openNdjsonBody(req: IncomingMessage, res: ServerResponse): NdjsonBody | null {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType && !NDJSON_TYPES.includes(contentType)) {
     sendJson(res, 415, { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `expected NDJSON (application/x-ndjson), got ${contentType}` } });
@@ -25,5 +31,13 @@ export function openNdjsonBody(req: IncomingMessage, res: ServerResponse): Reada
     req.resume();
     return null;
   }
-  return encoding === 'gzip' ? req.pipe(createGunzip()) : req;
+  const stream = encoding === 'gzip' ? req.pipe(createGunzip()) : req;
+  let error: Error | null = null;
+  stream.on('error', (e: Error) => (error = e));
+  return { stream, readError: () => error };
+}
+
+/** A failure while reading the body is the client's (400), not the server's. */
+export function isBodyReadError(body: NdjsonBody, error: Error): boolean {
+  return body.readError() !== null || Boolean((error as NodeJS.ErrnoException).code?.startsWith?.('Z_'));
 }

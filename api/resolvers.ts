@@ -10,7 +10,7 @@ import { listFlywheelRuns } from '../services/flywheel-run-list';
 import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
 import { applyRetirementPolicy, createEvalSet, diffEvalSetVersions, getVersion, importEvalSet, listEvalSets, retireEvalCase, versionCasesPage } from '../services/evalsets/eval-sets';
 import { claimTask, closeLabeling, liveLabelingProgress, listLabelTasks, sessionContext, skipTask, submitLabel } from '../services/labeling';
-import { fetchLoopback, importLabels } from '../services/imports/import-labels';
+import { importLabelsFromRequest } from '../services/imports/import-labels';
 import { importedAgreement, type RaterFilter } from '../services/imports/imported-agreement';
 import { correlationHistory, getCorrelationReport } from '../services/correlation-reports';
 import { describeSchedule, pauseSchedule, scheduleFlywheel, triggerNow } from '../services/schedules';
@@ -184,12 +184,8 @@ export const resolvers = {
       createJudgeVersion(ctx.db, ctx.principal, { ...args.input, projectId: args.projectId }),
     activateJudgeVersion: (_: unknown, args: Args<{ id: string }>, ctx: ApiContext) => activateJudgeVersionFor(ctx.db, ctx.principal, args.id),
     setJudgeSettings: (_: unknown, args: Args<{ projectId: string; settings: unknown }>, ctx: ApiContext) => setJudgeSettings(ctx.db, ctx.principal, args.projectId, args.settings),
-    importLabels: async (_: unknown, args: Args<{ projectId: string; dataset: string; kind: string; preset?: string; mapping?: unknown; jsonl?: string; url?: string }>, ctx: ApiContext) => {
-      if ((args.jsonl === undefined || args.jsonl === null) === (args.url === undefined || args.url === null)) throw badInput('give either jsonl or url');
-      await requireProject(ctx.db, ctx.principal, args.projectId, 'ingest');
-      const text = args.jsonl ?? (await fetchLoopback(args.url!));
-      return importLabels(ctx.db, ctx.principal, { ...args, text });
-    },
+    importLabels: (_: unknown, args: Args<{ projectId: string; dataset: string; kind: string; preset?: string; mapping?: unknown; jsonl?: string; url?: string }>, ctx: ApiContext) =>
+      importLabelsFromRequest(ctx.db, ctx.principal, args),
     setRedaction: (_: unknown, args: Args<{ projectId: string; redaction: unknown }>, ctx: ApiContext) => setRedaction(ctx.db, ctx.principal, args.projectId, args.redaction),
     scheduleFlywheel: (_: unknown, args: Args<{ projectId: string; schedule?: unknown }>, ctx: ApiContext) => scheduleFlywheel(ctx.db, ctx.temporal, ctx.principal, args.projectId, stripNulls(args.schedule)),
     pauseSchedule: (_: unknown, args: Args<{ projectId: string; paused: boolean; note?: string }>, ctx: ApiContext) => pauseSchedule(ctx.db, ctx.temporal, ctx.principal, args.projectId, args.paused, args.note),

@@ -14,6 +14,7 @@ import { EXPORT_PATH, handleEvalSetExport } from './export-route';
 import { handleTraceIngest } from './ingest-route';
 import { inputGuardPlugin } from './input-guard';
 import { REPORT_CHART_PATH, REPORT_PAGE_PATH, handleReportChart, serveReportPage } from './report-routes';
+import { LABELS_PATH, handleLabelImport } from './labels-route';
 import { createLoaders, type ApiContext, type ApiDeps } from './context';
 import { resolvers } from './resolvers';
 
@@ -125,6 +126,10 @@ export function createApiServer(deps: ApiDeps): Server {
     const answerKind = ANSWER_ROUTES.get(url.pathname);
     if (answerKind) {
       await handleAnswerUpload(deps.db, req, res, url, answerKind, { log, onKey: (keyId) => noteKey(log, keyId) });
+      return;
+    }
+    if (url.pathname === LABELS_PATH) {
+      await handleLabelImport(deps.db, req, res, url, { log, onKey: (keyId) => noteKey(log, keyId) });
       return;
     }
     const exportMatch = url.pathname.match(EXPORT_PATH);

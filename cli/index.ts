@@ -2,18 +2,20 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { exportEvalSetVersion } from './export';
-import { runDemo } from './demo';
 import { graphqlClient } from './graphql-client';
 import { formatIngestSummary, ingestFile, resolveKey } from './ingest';
+import { fetchImportedAgreement, formatImportSummary, formatImportedAgreement, importLabelsFile } from './labels';
 import { fetchRun, formatRunReport } from './run-report';
 import { fetchCorrelationTable } from './correlation';
-import { startService } from './services';
 
 const log = (line: string) => console.log(`[flywheel] ${line}`);
 
 const program = new Command('flywheel').description('Eval flywheel: keep offline evals honest against production.');
 
 async function up(options: { demo?: boolean }) {
+    // Loaded here: the worker and server modules take seconds to load that the API commands do not need.
+    const { startService } = await import('./services');
+    const { runDemo } = await import('./demo');
     const config = loadConfig();
     const service = await startService(config, log);
     console.log('');
@@ -121,6 +123,42 @@ program
     if (options.out) console.log(`wrote ${options.out}`);
     else process.stdout.write(body);
   });
+
+program
+  .command('import-labels')
+  .description('import existing labels or judge verdicts (JSONL, gzip if it ends in .gz), streamed to POST /v1/labels; exit code 2 when rows were rejected')
+  .argument('<file>', 'JSONL file, one judgment per line')
+  .requiredOption('-p, --project <id>', 'project id')
+  .requiredOption('-d, --dataset <name>', 'dataset name; re-importing into the same dataset updates rows in place')
+  .requiredOption('--kind <kind>', 'pairwise (A/B/tie votes) or pointwise (1-5 scores and/or pass/fail)')
+  .option('--preset <preset>', 'field names: mt-bench (lmsys/mt_bench_human_judgments rows) or default (this service\'s names)')
+  .option('--mapping <file>', 'a JSON field mapping instead of a preset (see README, "Bring your own labels")')
+  .option('--gzip', 'the file is gzip-compressed (default: when it ends in .gz)')
+  .option('-u, --url <url>', 'service base URL', process.env.FLYWHEEL_URL ?? 'http://127.0.0.1:4000')
+  .option('-k, --key <key>', 'ingest or admin API key (default: FLYWHEEL_API_KEY, then .data/admin.key)')
+  .action(async (file: string, options: { project: string; dataset: string; kind: string; preset?: string; mapping?: string; gzip?: boolean; url: string; key?: string }) => {
+    if (options.kind !== 'pairwise' && options.kind !== 'pointwise') throw new Error(`--kind is pairwise or pointwise, got ${options.kind}`);
+    if (options.preset && options.mapping) throw new Error('give --preset or --mapping, not both');
+    const summary = await importLabelsFile(file, { ...options, dataDir: loadConfig().FLYWHEEL_DATA_DIR });
+    console.log(formatImportSummary(summary));
+    if (summary.rejected > 0) process.exitCode = 2;
+  });
+
+apiOptions(
+  program
+    .command('agreement')
+    .description('agreement between two rater groups on imported labels, per group (e.g. turn) and overall')
+    .requiredOption('-p, --project <id>', 'project id')
+    .requiredOption('-d, --dataset <name>', 'dataset name given at import')
+    .requiredOption('--kind <kind>', 'pairwise or pointwise')
+    .requiredOption('--group-a <group>', "KIND[:PATTERN]: rater kind human, judge or any, and a regular expression on the rater id, e.g. 'judge:^gpt4_pair$'")
+    .requiredOption('--group-b <group>', "the same for group B, e.g. 'human:^expert_' (pointwise: B is the reference for TPR/TNR)")
+    .option('--setup <setup>', 'pairwise: S1 (ties count as a third choice) or S2 (comparisons with a tie left out); default both'),
+).action(async (options: { project: string; dataset: string; kind: string; groupA: string; groupB: string; setup?: string; url: string; key?: string }) => {
+  if (options.kind !== 'pairwise' && options.kind !== 'pointwise') throw new Error(`--kind is pairwise or pointwise, got ${options.kind}`);
+  const reports = await fetchImportedAgreement(await clientFor(options), options);
+  console.log(formatImportedAgreement(reports, options));
+});
 
 program.parseAsync().catch((error: Error) => {
   console.error(`flywheel: ${error.message}`);

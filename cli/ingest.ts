@@ -32,10 +32,9 @@ export function formatIngestSummary(summary: Summary): string {
   return lines.join('\n');
 }
 
-export async function ingestFile(file: string, options: IngestCliOptions): Promise<Summary> {
-  const key = await resolveKey(options);
+/** Streams a file as the body of an NDJSON POST, with a progress bar; returns the JSON answer. */
+export async function postNdjsonFile<T>(file: string, url: URL, key: string, gzip: boolean): Promise<T> {
   const size = (await stat(file)).size;
-  const gzip = options.gzip ?? file.endsWith('.gz');
   const bar = new SingleBar({ format: 'uploading [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left', hideCursor: true, noTTYOutput: false }, Presets.shades_classic);
   const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
   bar.start(mb(size), 0);
@@ -48,8 +47,6 @@ export async function ingestFile(file: string, options: IngestCliOptions): Promi
     },
   });
   const body = Readable.toWeb(createReadStream(file).pipe(counter)) as ReadableStream<Uint8Array>;
-  const url = new URL('/v1/traces', options.url);
-  if (options.project) url.searchParams.set('projectId', options.project);
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -57,10 +54,17 @@ export async function ingestFile(file: string, options: IngestCliOptions): Promi
       body,
       duplex: 'half',
     } as RequestInit);
-    const payload = (await response.json()) as Summary | { error: { code: string; message: string } };
-    if ('error' in payload) throw new Error(`${response.status} ${payload.error.code}: ${payload.error.message}`);
-    return payload;
+    const payload = (await response.json()) as T | { error: { code: string; message: string } };
+    if (payload && typeof payload === 'object' && 'error' in payload) throw new Error(`${response.status} ${payload.error.code}: ${payload.error.message}`);
+    return payload as T;
   } finally {
     bar.stop();
   }
+}
+
+export async function ingestFile(file: string, options: IngestCliOptions): Promise<Summary> {
+  const key = await resolveKey(options);
+  const url = new URL('/v1/traces', options.url);
+  if (options.project) url.searchParams.set('projectId', options.project);
+  return postNdjsonFile<Summary>(file, url, key, options.gzip ?? file.endsWith('.gz'));
 }

@@ -1,12 +1,16 @@
 // Importing existing labels and judge verdicts: JSONL through GraphQL (text, or a URL on
-// loopback) or the CLI. Bad rows are reported by line and skipped; valid rows are upserted
-// by their natural key, so a re-import changes nothing it does not need to.
+// loopback) or streamed to POST /v1/labels (the CLI). Lines are read one at a time and
+// stored in batches, so a file of any size takes flat memory. Bad rows are reported by
+// line and skipped; valid rows are upserted by their natural key, so a re-import changes
+// nothing it does not need to.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { MappingSchema, PRESETS, mapRow, type FieldMapping, type MappedJudgment } from '../../core/imports/field-mapping';
 import { findStringProblems } from '../../core/traces/trace-schema';
 import type { Db } from '../../db/client';
 import type { Principal } from '../api-keys';
 import { ServiceError, badInput } from '../errors';
+import { splitNdjsonLines, type NdjsonLine } from '../ingestion/ndjson-lines';
 import { requireProject } from '../projects';
 
 export interface ImportSummary {
@@ -15,13 +19,22 @@ export interface ImportSummary {
   updated: number;
   unchanged: number;
   rejected: number;
+  /** The first MAX_ERRORS bad lines, each with its number and reason. */
   errors: { line: number; reason: string }[];
+  errorsTruncated: boolean;
 }
 
 const MAX_ERRORS = 1000;
 const BATCH = 1000;
-const MAX_FETCH_BYTES = 64 * 1024 * 1024;
-const FETCH_TIMEOUT_MS = 60_000;
+/** A URL import is streamed (flat memory); it must finish within this time. */
+const FETCH_TIMEOUT_MS = 10 * 60_000;
+/** A label row is small; a longer line is refused by number and never held in memory. */
+export const MAX_LABEL_LINE_BYTES = 1024 * 1024;
+
+/** The lines of an in-memory JSONL text (GraphQL's `jsonl` argument, at most 8 MB), numbered from 1. */
+function* textLines(text: string): Generator<NdjsonLine> {
+  for (const [index, line] of text.split('\n').entries()) yield { line: index + 1, text: line };
+}
 
 export function resolveMapping(kind: 'pairwise' | 'pointwise', preset: string | null | undefined, mapping: unknown): FieldMapping {
   if (mapping !== undefined && mapping !== null) {
@@ -34,8 +47,8 @@ export function resolveMapping(kind: 'pairwise' | 'pointwise', preset: string | 
   return chosen;
 }
 
-/** Only loopback URLs: the service must not be made to fetch from elsewhere. */
-export async function fetchLoopback(url: string): Promise<string> {
+/** Only loopback URLs: the service must not be made to fetch from elsewhere. The body is streamed, line by line. */
+async function fetchLoopback(url: string): Promise<AsyncIterable<NdjsonLine>> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -50,36 +63,25 @@ export async function fetchLoopback(url: string): Promise<string> {
     throw badInput(`fetching ${parsed.href} failed: ${error.message}`);
   });
   if (response.status >= 300 && response.status < 400) throw badInput(`fetching ${parsed.href} answered a redirect (${response.status}); redirects are not followed`);
-  if (!response.ok) throw badInput(`fetching ${parsed.href} answered ${response.status}`);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body?.getReader();
-  for (let read = await reader?.read(); reader && read && !read.done; read = await reader.read()) {
-    const chunk = read.value;
-    size += chunk.length;
-    if (size > MAX_FETCH_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw badInput(`the file at ${parsed.href} is over ${MAX_FETCH_BYTES / 1024 / 1024} MB; import it in parts`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (!response.ok || !response.body) throw badInput(`fetching ${parsed.href} answered ${response.status}`);
+  return splitNdjsonLines(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), MAX_LABEL_LINE_BYTES);
 }
 
 export async function importLabels(
   db: Db,
   principal: Principal,
-  input: { projectId: string; dataset: string; kind: string; preset?: string | null; mapping?: unknown; text: string },
+  input: { projectId: string; dataset: string; kind: string; preset?: string | null; mapping?: unknown; lines: AsyncIterable<NdjsonLine> | Iterable<NdjsonLine> },
 ): Promise<ImportSummary> {
   await requireProject(db, principal, input.projectId, 'ingest');
   if (input.kind !== 'pairwise' && input.kind !== 'pointwise') throw badInput('kind must be pairwise or pointwise');
   const dataset = input.dataset.trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$/.test(dataset)) throw badInput('dataset must be 1-100 letters, digits, spaces, _ . : or -');
   const mapping = resolveMapping(input.kind, input.preset, input.mapping);
-  const summary: ImportSummary = { received: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, errors: [] };
+  const summary: ImportSummary = { received: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, errors: [], errorsTruncated: false };
   const reject = (line: number, reason: string) => {
     summary.rejected += 1;
     if (summary.errors.length < MAX_ERRORS) summary.errors.push({ line, reason: `line ${line}: ${reason}` });
+    else summary.errorsTruncated = true;
   };
   let batch = new Map<string, MappedJudgment>();
   const flush = async () => {
@@ -124,10 +126,14 @@ export async function importLabels(
     summary.unchanged += rows.length - result.length;
   };
 
-  const lines = input.text.split('\n');
-  for (const [index, raw] of lines.entries()) {
-    const line = index + 1;
-    const text = raw.trim();
+  for await (const item of input.lines) {
+    const line = item.line;
+    if ('oversizeBytes' in item) {
+      summary.received += 1;
+      reject(line, `line is ${(item.oversizeBytes / 1024 / 1024).toFixed(1)} MB, over the ${MAX_LABEL_LINE_BYTES / 1024 / 1024} MB limit`);
+      continue;
+    }
+    const text = item.text.trim();
     if (!text) continue;
     summary.received += 1;
     let row: unknown;
@@ -157,4 +163,22 @@ export async function importLabels(
   await flush();
   if (summary.received === 0) throw new ServiceError('BAD_USER_INPUT', 'the file has no rows');
   return summary;
+}
+
+/**
+ * GraphQL's importLabels: the rows come as text (at most 8 MB) or from a URL on loopback.
+ * Fetching a URL is for admins only: the service reads it with its own network position,
+ * and fragments of what comes back would show in the line errors.
+ */
+export async function importLabelsFromRequest(
+  db: Db,
+  principal: Principal,
+  input: { projectId: string; dataset: string; kind: string; preset?: string | null; mapping?: unknown; jsonl?: string | null; url?: string | null },
+): Promise<ImportSummary> {
+  const hasText = input.jsonl !== undefined && input.jsonl !== null;
+  const hasUrl = input.url !== undefined && input.url !== null;
+  if (hasText === hasUrl) throw badInput('give either jsonl or url');
+  await requireProject(db, principal, input.projectId, hasUrl ? 'operate' : 'ingest');
+  const lines = hasText ? textLines(input.jsonl!) : await fetchLoopback(input.url!);
+  return importLabels(db, principal, { ...input, lines });
 }

@@ -103,6 +103,7 @@ const ROUTES: Record<string, Row> = {
   'POST /v1/releases/answers':            [A, A, A, F, F, A, F],
   'POST /v1/releases/shadow-answers':     [A, A, A, F, F, A, F],
   'GET /reports/:project/correlation.svg': [A, A, F, A, A, A, F],
+  'POST /v1/labels':                      [A, A, A, F, F, A, F],
 };
 
 const PERIOD = { start: '2025-01-01T00:00:00Z', end: '2025-02-01T00:00:00Z' };
@@ -179,7 +180,7 @@ describe('authorization: role x operation matrix', () => {
     correlationReport: { document: 'query($p: ID!) { correlationReport(projectId: $p) { id } }', variables: (t) => ({ p: t.projectId }) },
     correlationHistory: { document: 'query($p: ID!) { correlationHistory(projectId: $p) { id } }', variables: (t) => ({ p: t.projectId }) },
     importedAgreement: {
-      document: 'query($p: ID!) { importedAgreement(projectId: $p, dataset: "matrix", kind: "pairwise", groupA: { kind: human }, groupB: { kind: judge }) }',
+      document: 'query($p: ID!) { importedAgreement(projectId: $p, dataset: "matrix", kind: "pairwise", groupA: { kind: human }, groupB: { kind: judge }) { rows } }',
       variables: (t) => ({ p: t.projectId }),
     },
 
@@ -430,13 +431,14 @@ describe('authorization: role x operation matrix', () => {
         'POST /v1/releases/answers': () => ndjson(`/v1/releases/answers?projectId=${target.projectId}&release=matrix-route`, { caseId: target.caseIds.at(-1), output: unique('route answer') }),
         'POST /v1/releases/shadow-answers': () => ndjson(`/v1/releases/shadow-answers?projectId=${target.projectId}&release=matrix-route`, { traceId: `${target.prefix}3`, output: unique('route shadow') }),
         'GET /reports/:project/correlation.svg': () => fetch(`${api.baseUrl}/reports/${target.projectId}/correlation.svg`, { headers }),
+        'POST /v1/labels': () => ndjson(`/v1/labels?projectId=${target.projectId}&dataset=matrix-route&kind=pairwise`, { itemId: unique('route-item'), answerA: 'm1', answerB: 'm2', raterId: 'r1', raterKind: 'human', winner: 'A' }),
       };
       const response = await requests[route]!();
       const body = await response.text();
       wanted[caller] = status[expected];
       seen[caller] = response.status;
       if (expected !== A) {
-        expect(body, `${caller} got data`).not.toMatch(/case-0|"accepted"|"stored"|<svg/);
+        expect(body, `${caller} got data`).not.toMatch(/case-0|"accepted"|"stored"|"imported"|<svg/);
         expect(await fingerprint(), `${caller}'s denied ${route} changed the database`).toBe(before);
       }
     }

@@ -360,7 +360,7 @@ describe('bad input', () => {
       expect(await ids({ slice: [{ key: 'intent', value: "billing' OR '1'='1" }] })).toEqual([]);
       const dist = await api.graphql('query($p: ID!) { sliceDistribution(projectId: $p, since: "2025-03-02T00:00:00Z", until: "2025-03-03T00:00:00Z") { totalTraces } }', { p: projectId }, admin);
       expect(dist.data!.sliceDistribution.totalTraces).toBe(3);
-      const agreement = await api.graphql('query($p: ID!) { importedAgreement(projectId: $p, dataset: "x\' OR 1=1 --", kind: "pairwise", groupA: { kind: human }, groupB: { kind: judge }) }', { p: projectId }, admin);
+      const agreement = await api.graphql('query($p: ID!) { importedAgreement(projectId: $p, dataset: "x\' OR 1=1 --", kind: "pairwise", groupA: { kind: human }, groupB: { kind: judge }) { rows } }', { p: projectId }, admin);
       expect(agreement.data!.importedAgreement).toMatchObject({ rows: 0 });
       await expectStillUp(before);
     });
@@ -373,7 +373,7 @@ describe('bad input', () => {
       const imported = await api.graphql('mutation($p: ID!, $j: String!) { importLabels(projectId: $p, dataset: "redos", kind: "pairwise", jsonl: $j) { imported } }', { p: projectId, j: rows }, admin);
       expect(imported.data!.importLabels.imported).toBe(2000);
       const agreement = (pattern: string) =>
-        api.graphql('query($p: ID!, $a: RaterFilter!) { importedAgreement(projectId: $p, dataset: "redos", kind: "pairwise", groupA: $a, groupB: { kind: judge }) }', { p: projectId, a: { kind: 'human', raterIdPattern: pattern } }, admin);
+        api.graphql('query($p: ID!, $a: RaterFilter!) { importedAgreement(projectId: $p, dataset: "redos", kind: "pairwise", groupA: $a, groupB: { kind: judge }) { rows } }', { p: projectId, a: { kind: 'human', raterIdPattern: pattern } }, admin);
       // A backtracking engine needs ~2^60 steps per row for this pattern; RE2 finishes at once.
       const evilResult = await agreement('^(a+)+$');
       expect(evilResult.errors).toBeUndefined();

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import { startTestApi, type TestApi } from '../helpers/api';
@@ -29,8 +30,19 @@ describe('imported labels and their agreement', () => {
 
   const importLabels = (vars: Record<string, unknown>, key = admin) =>
     api.graphql('mutation($p: ID!, $d: String!, $k: String!, $preset: String, $m: JSON, $j: String, $u: String) { importLabels(projectId: $p, dataset: $d, kind: $k, preset: $preset, mapping: $m, jsonl: $j, url: $u) { received imported updated unchanged rejected errors { line reason } } }', { p: projectId, ...vars }, key);
+  const SCOPE = `group pairwise { agreement agreed n cohenKappa randomBaseline positionBiasRate { rate inconsistent n } }
+    pointwise { n flags verdict { agreement { value n ci { low high } } tpr { value n } tnr { value n } kappa { value n } confusion { tp fn fp tn } }
+                dimensions { dimension exact { value n ci { low high } } withinOne { value n } quadraticKappa { value n } } }`;
   const agreement = (vars: Record<string, unknown>) =>
-    api.graphql('query($p: ID!, $d: String!, $k: String!, $a: RaterFilter!, $b: RaterFilter!, $s: AgreementSetup) { importedAgreement(projectId: $p, dataset: $d, kind: $k, groupA: $a, groupB: $b, setup: $s) }', { p: projectId, ...vars }, admin);
+    api.graphql(
+      `query($p: ID!, $d: String!, $k: String!, $a: RaterFilter!, $b: RaterFilter!, $s: AgreementSetup) {
+         importedAgreement(projectId: $p, dataset: $d, kind: $k, groupA: $a, groupB: $b, setup: $s) {
+           kind setup rows groupARows groupBRows positionBiasRate { rate inconsistent n } overall { ${SCOPE} } groups { ${SCOPE} } } }`,
+      { p: projectId, ...vars },
+      admin,
+    );
+  type Scope = { group: string | null; pairwise: { n: number; agreement: number; cohenKappa: number | null } };
+  const inGroup = (report: { groups: Scope[] }, group: string): Scope => report.groups.find((g) => g.group === group)!;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -57,17 +69,23 @@ describe('imported labels and their agreement', () => {
       for (const setup of ['S1', 'S2'] as const) {
         const judgeHuman = (await agreement({ d: 'mt-bench', k: 'pairwise', a: gpt4, b: experts, s: setup })).data!.importedAgreement;
         const humanHuman = (await agreement({ d: 'mt-bench', k: 'pairwise', a: experts, b: experts, s: setup })).data!.importedAgreement;
+        expect(judgeHuman).toMatchObject({ kind: 'pairwise', setup, rows: 3355 + 2400, groupARows: 2400 });
+        expect(judgeHuman.groups.map((g: { group: string }) => g.group)).toEqual(['1', '2']);
         for (const turn of ['1', '2'] as const) {
           const [pct, n] = TABLE_5[turn].gpt4VsHuman[setup];
-          expect(judgeHuman.groups[turn].n).toBe(n);
-          expect(Math.round(judgeHuman.groups[turn].agreement * 100)).toBe(pct);
-          expect(judgeHuman.groups[turn].cohenKappa).toEqual(expect.any(Number));
+          expect(inGroup(judgeHuman, turn).pairwise.n).toBe(n);
+          expect(Math.round(inGroup(judgeHuman, turn).pairwise.agreement * 100)).toBe(pct);
+          expect(inGroup(judgeHuman, turn).pairwise.cohenKappa).toEqual(expect.any(Number));
           const [hpct, hn] = TABLE_5[turn].humanVsHuman[setup];
-          expect(humanHuman.groups[turn].n).toBe(hn);
-          expect(Math.round(humanHuman.groups[turn].agreement * 100)).toBe(hpct);
+          expect(inGroup(humanHuman, turn).pairwise.n).toBe(hn);
+          expect(Math.round(inGroup(humanHuman, turn).pairwise.agreement * 100)).toBe(hpct);
         }
+        // Overall is both turns together (votes of different turns are never compared).
+        const [n1, n2] = [TABLE_5['1'].gpt4VsHuman[setup][1], TABLE_5['2'].gpt4VsHuman[setup][1]];
+        expect(judgeHuman.overall).toMatchObject({ group: null, pointwise: null, pairwise: { n: n1 + n2 } });
         // Position bias from GPT-4's "tie (inconsistent)" marks: 380 of 2400 votes.
         expect(judgeHuman.positionBiasRate).toMatchObject({ inconsistent: 380, n: 2400 });
+        expect(humanHuman.positionBiasRate).toMatchObject({ n: 0, rate: null });
       }
       // Re-import is idempotent.
       const again = await importLabels({ d: 'mt-bench', k: 'pairwise', preset: 'mt-bench', j: readFileSync(path.join(DATA, 'gpt4_pair.jsonl'), 'utf8') });
@@ -95,8 +113,46 @@ describe('imported labels and their agreement', () => {
     expect(result.errors[2].reason).toMatch(/whole number from 1 to 5/);
     expect(result.errors[3].reason).toMatch(/missing field `item`/);
     const report = (await agreement({ d: 'mine', k: 'pointwise', a: { kind: 'judge' }, b: { kind: 'human' } })).data!.importedAgreement;
-    expect(report.overall.n).toBe(2);
-    expect(report.overall.verdict.agreement.value).toBe(0.5);
+    expect(report).toMatchObject({ kind: 'pointwise', setup: null, rows: 4, groupARows: 2, groupBRows: 2, positionBiasRate: null, groups: [] });
+    const overall = report.overall.pointwise;
+    expect(overall.n).toBe(2);
+    expect(overall.verdict.agreement).toMatchObject({ value: 0.5, n: 2, ci: { low: expect.any(Number), high: expect.any(Number) } });
+    // Group B (human) is the reference: its one failure (q2) the judge passed, so TPR 0 of 1.
+    expect(overall.verdict.confusion).toEqual({ tp: 0, fn: 1, fp: 0, tn: 1 });
+    expect(overall.verdict.tpr).toMatchObject({ value: 0, n: 1 });
+    expect(overall.flags).toEqual(['low_tpr']);
+    expect(overall.dimensions.map((d: { dimension: string }) => d.dimension)).toEqual(['correctness', 'relevance', 'clarity', 'calibration', 'length']);
+    expect(overall.dimensions[0]).toMatchObject({ dimension: 'correctness', exact: { value: 0.5, n: 2 }, withinOne: { value: 0.5, n: 2 } });
+    expect(overall.dimensions[1].exact).toMatchObject({ value: null, n: 0 });
+  });
+
+  it('streams JSONL to POST /v1/labels (gzip too) with the same summary, and refuses bad requests', async () => {
+    const post = (query: Record<string, string>, body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}, key: string | null = admin) =>
+      fetch(`${api.baseUrl}/v1/labels?${new URLSearchParams({ projectId, ...query })}`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers }, body });
+    const rows = [
+      { itemId: 'q1', answerA: 'm1', answerB: 'm2', raterId: 'r1', raterKind: 'human', winner: 'A', group: 't1' },
+      { itemId: 'q1', answerA: 'm2', answerB: 'm1', raterId: 'j1', raterKind: 'judge', winner: 'B', group: 't1' },
+      { itemId: 'q2', answerA: 'm1', answerB: 'm2', raterId: 'r1', raterKind: 'human', winner: 'maybe' },
+    ].map((r) => JSON.stringify(r)).join('\n');
+    const plain = await post({ dataset: 'stream', kind: 'pairwise' }, rows);
+    expect(plain.status).toBe(200);
+    expect(await plain.json()).toMatchObject({ received: 3, imported: 2, rejected: 1, errorsTruncated: false, errors: [{ line: 3, reason: expect.stringMatching(/"maybe" is not a known winner/) }] });
+    const gzipped = await post({ dataset: 'stream', kind: 'pairwise', preset: 'default' }, new Uint8Array(gzipSync(rows)), { 'content-encoding': 'gzip' });
+    expect(await gzipped.json()).toMatchObject({ received: 3, imported: 0, unchanged: 2, rejected: 1 });
+    const mapping = JSON.stringify({ itemId: 'itemId', raterId: 'raterId', raterKind: 'human', answerA: 'answerA', answerB: 'answerB', winner: { field: 'winner', A: ['A'], B: ['B'] } });
+    expect(await (await post({ dataset: 'stream-mapped', kind: 'pairwise', mapping }, rows)).json()).toMatchObject({ imported: 2, rejected: 1 });
+
+    expect((await post({ dataset: 'stream', kind: 'pairwise' }, rows, {}, null)).status).toBe(401);
+    const badMapping = await post({ dataset: 'stream', kind: 'pairwise', mapping: '{not json' }, rows);
+    expect(badMapping.status).toBe(400);
+    expect((await badMapping.json()).error.message).toMatch(/mapping is not valid JSON/);
+    expect((await post({ dataset: 'stream', kind: 'ranking' }, rows)).status).toBe(400);
+    expect((await post({ kind: 'pairwise' }, rows)).status).toBe(400);
+    expect((await post({ dataset: 'stream', kind: 'pairwise' }, rows, { 'content-type': 'application/xml' })).status).toBe(415);
+    expect((await post({ dataset: 'stream', kind: 'pairwise' }, new TextEncoder().encode('not gzip at all'), { 'content-encoding': 'gzip' })).status).toBe(400);
+    const viewer = (await createApiKey(database.db, { name: 'stream-viewer', role: 'viewer', projectId })).plain;
+    expect((await post({ dataset: 'stream', kind: 'pairwise' }, rows, {}, viewer)).status).toBe(403);
+    expect(await database.db.importedJudgment.count({ where: { projectId, dataset: 'stream' } })).toBe(2);
   });
 
   it('imports from a loopback URL only, and keeps keys and projects apart', async () => {
@@ -104,16 +160,21 @@ describe('imported labels and their agreement', () => {
     const server = createServer((_, res) => res.end(body));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/labels.jsonl`;
+    // An ingest key may send rows, but not make the service fetch a URL (admins only).
+    const ingest = (await createApiKey(database.db, { name: 'i', role: 'ingest', projectId })).plain;
+    expect((await importLabels({ d: 'url', k: 'pairwise', u: url }, ingest)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(await database.db.importedJudgment.count({ where: { dataset: 'url' } })).toBe(0);
     const fromUrl = await importLabels({ d: 'url', k: 'pairwise', u: url });
     server.close();
     expect(fromUrl.data!.importLabels).toMatchObject({ imported: 1 });
+    expect((await importLabels({ d: 'url-text', k: 'pairwise', j: body }, ingest)).data!.importLabels).toMatchObject({ imported: 1 });
     const remote = await importLabels({ d: 'url', k: 'pairwise', u: 'http://10.0.0.5/labels.jsonl' });
     expect(remote.errors?.[0]?.message).toMatch(/only http\(s\) URLs on loopback/);
     const viewer = (await createApiKey(database.db, { name: 'v', role: 'viewer', projectId })).plain;
     expect((await importLabels({ d: 'url', k: 'pairwise', j: body }, viewer)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const other = (await database.db.project.create({ data: { name: 'other-byol' } })).id;
     const otherKey = (await createApiKey(database.db, { name: 'o', role: 'admin', projectId: other })).plain;
-    const cross = await api.graphql('query($p: ID!) { importedAgreement(projectId: $p, dataset: "url", kind: "pairwise", groupA: { kind: human }, groupB: { kind: human }) }', { p: projectId }, otherKey);
+    const cross = await api.graphql('query($p: ID!) { importedAgreement(projectId: $p, dataset: "url", kind: "pairwise", groupA: { kind: human }, groupB: { kind: human }) { rows } }', { p: projectId }, otherKey);
     expect(cross.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
