@@ -65,6 +65,7 @@ function createGraphqlHandler(deps: ApiDeps) {
 async function checkHealth(deps: ApiDeps, log: Logger): Promise<{ ok: boolean; postgres: string; temporal: string }> {
   const withTimeout = <T>(promise: Promise<T>) =>
     Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout after 3 s')), 3000))]);
+  // The Temporal call carries its own deadline: the client's retries must not outlive the probe.
   const probe = (name: string, check: Promise<unknown>) =>
     withTimeout(check).then(
       () => 'ok',
@@ -73,7 +74,7 @@ async function checkHealth(deps: ApiDeps, log: Logger): Promise<{ ok: boolean; p
         return 'down';
       },
     );
-  const [postgres, temporal] = await Promise.all([probe('postgres', deps.db.$queryRaw`SELECT 1`), probe('temporal', deps.temporal.client.workflowService.getSystemInfo({}))]);
+  const [postgres, temporal] = await Promise.all([probe('postgres', deps.db.$queryRaw`SELECT 1`), probe('temporal', deps.temporal.client.withDeadline(Date.now() + 3000, () => deps.temporal.client.workflowService.getSystemInfo({})))]);
   return { ok: postgres === 'ok' && temporal === 'ok', postgres, temporal };
 }
 

@@ -91,8 +91,12 @@ async function runTests(extraArgs) {
     const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
     // Files that failed to load count as failures too (their tests never ran).
     const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
-    failed = report.numFailedTests + brokenFiles + (report.success === false && report.numFailedTests + brokenFiles === 0 ? 1 : 0);
-    summary = `${report.numPassedTests} passed, ${report.numFailedTests + brokenFiles} failed, ${skipped} skipped`;
+    failed = report.numFailedTests + brokenFiles;
+    // A run can fail with every test green (an unhandled error, a crashed fork): count it, so
+    // the closing line never says "0 failed" for a red run.
+    const otherwise = failed === 0 && (report.success === false || code !== 0);
+    if (otherwise) failed = 1;
+    summary = `${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped${otherwise ? ` (vitest reported an error outside the tests, exit ${code}; see above)` : ''}`;
   } catch {
     failed = 1;
     summary = `0 passed, 1 failed (no test report was written)`;
