@@ -2,7 +2,8 @@
 // slice) from the period's traces, offline scores from the active judge on the production
 // set's cases each release answered, and trace-level predictive validity. The regression
 // set's scores are reported beside them, per release and cell, and never mixed in.
-import { buildCorrelationReport } from '../core/correlation/correlation-report';
+import { buildCorrelationReport, headlinesOf, type CorrelationReport } from '../core/correlation/correlation-report';
+import { flagRunForAttention } from '../services/run-attention';
 import { activityLog } from './activity-log';
 import type { Cell, JudgedTrace, OfflineScores, ProductionCounts, RegressionCell } from '../core/correlation/types';
 import type { Db } from '../db/client';
@@ -32,6 +33,13 @@ const toCounts = (r: CountRow): ProductionCounts => ({
   ratings: Number(r.ratings),
 });
 
+/**
+ * What counts as a user telling us the answer was bad, for trace-level predictive validity.
+ * Not latency, session length or guardrail flags: those are sampled on, but they are not the
+ * user's verdict on the answer.
+ */
+const USER_DISSATISFACTION_SIGNALS = ['thumbs_down', 'low_rating', 'rephrase', 'abandoned', 'escalated', 'regenerated'] as const;
+
 interface JudgedCaseRow {
   release: string | null;
   slice_value: string | null;
@@ -49,7 +57,7 @@ function loadJudgedCaseRows(db: Db, judgeVersionId: string, caseIds: string[], s
   return db.$queryRawUnsafe<JudgedCaseRow[]>(
     `SELECT r.name AS release, CASE WHEN $3 = '' THEN NULL ELSE COALESCE(t.slice->>$3, '(none)') END AS slice_value,
             s.correctness, s.relevance, s.clarity, s.calibration, s.length, s.verdict,
-            cardinality(t.negative_signals) > 0 AS negative
+            t.negative_signals && $4::text[] AS negative
        FROM judge_score s
        JOIN eval_case c ON c.id = s.eval_case_id
        JOIN trace t ON t.id = c.source_trace_id
@@ -58,6 +66,7 @@ function loadJudgedCaseRows(db: Db, judgeVersionId: string, caseIds: string[], s
     judgeVersionId,
     caseIds,
     sliceDimension ?? '',
+    [...USER_DISSATISFACTION_SIGNALS],
   );
 }
 
@@ -82,13 +91,7 @@ export function createCorrelationActivities(db: Db) {
    * retried activity finds it there and adds nothing. (`$2::text`: concat_ws takes "any",
    * so PostgreSQL cannot infer an untyped parameter's type there.)
    */
-  const markDrift = (runId: string, message: string | null) =>
-    db.$executeRawUnsafe(
-      `UPDATE flywheel_run SET needs_attention = concat_ws('; ', needs_attention, $2::text)
-        WHERE id = $1::uuid AND strpos(coalesce(needs_attention, ''), $2::text) = 0`,
-      runId,
-      message ?? 'the eval set has drifted from production',
-    );
+  const markDrift = (runId: string, message: string | null) => flagRunForAttention(db, runId, message ?? 'the eval set has drifted from production');
 
   return {
     /** The cases of the latest production set version (what the offline score is measured on). */
@@ -155,14 +158,23 @@ export function createCorrelationActivities(db: Db) {
         : undefined;
       const judgedTraces: JudgedTrace[] = judged.map((j) => ({ scores: { correctness: j.correctness, relevance: j.relevance, clarity: j.clarity, calibration: j.calibration, length: j.length }, negative: j.negative }));
 
-      const previousRow = await db.correlationReport.findFirst({ where: { projectId: input.projectId, runId: { not: input.runId } }, orderBy: { createdAt: 'desc' } });
+      // The previous period's report (its latest run), not merely the newest report: a period
+      // re-run or run late must not compare itself with a later month.
+      const [previousRow] = await db.$queryRawUnsafe<{ report: CorrelationReport }[]>(
+        `SELECT cr.report FROM correlation_report cr JOIN flywheel_run fr ON fr.id = cr.run_id
+          WHERE cr.project_id = $1::uuid AND cr.run_id <> $2::uuid AND fr.period_start < $3::timestamptz
+          ORDER BY fr.period_start DESC, cr.created_at DESC LIMIT 1`,
+        input.projectId,
+        input.runId,
+        input.periodStart,
+      );
       const report = buildCorrelationReport({
         releaseCells: cells.filter((c) => c.slice === null),
         sliceCells: cells.filter((c) => c.slice !== null),
         judgedTraces,
         minReleases: input.minReleases,
         seed: input.runId,
-        previous: previousRow ? ((previousRow.report as { headline?: unknown }).headline as never) ?? null : null,
+        previous: previousRow ? headlinesOf(previousRow.report) : null,
         driftMargin: input.driftMargin,
         regressionCells,
       });

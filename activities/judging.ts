@@ -7,6 +7,7 @@ import { renderJudgeMessages, type FewShotExample, type JudgedSubject } from '..
 import { caseSubject } from '../core/judge/subjects';
 import type { JudgeProvider, JudgeSettings } from '../core/judge/judge-settings';
 import type { CaseLabel } from '../core/evalsets/types';
+import { flagRunForAttention } from '../services/run-attention';
 import type { Db } from '../db/client';
 import type { Prisma } from '../generated/prisma/client';
 import { createCompleter, judgeWithRepair } from '../services/judge/judge-client';
@@ -217,7 +218,7 @@ export function createJudgingActivities(db: Db) {
         : await db.agreementReport.create({ data });
       if (input.runId && report.judged === 0 && report.judgeFailures > 0) {
         const first = await db.judgeScore.findFirst({ where: { judgeVersionId: input.judgeVersionId, evalCaseId: { in: input.caseIds }, status: 'failed' }, select: { failureReason: true } });
-        await db.flywheelRun.update({ where: { id: input.runId }, data: { needsAttention: `the judge failed on all ${report.judgeFailures} cases; first cause: ${first?.failureReason ?? 'unknown'}` } });
+        await flagRunForAttention(db, input.runId, `the judge failed on all ${report.judgeFailures} cases; first cause: ${first?.failureReason ?? 'unknown'}`);
       }
       return { reportId: row.id, primary: report.primary, judged: report.judged, judgeFailures: report.judgeFailures };
     },

@@ -8,6 +8,7 @@ import { type FewShotExample } from '../core/judge/judge-prompt';
 import type { JudgeProvider, JudgeSettings } from '../core/judge/judge-settings';
 import { assertTuningSource, excludeHeldOutCases } from '../core/evalsets/held-out';
 import type { CaseLabel } from '../core/evalsets/types';
+import { flagRunForAttention } from '../services/run-attention';
 import type { Db } from '../db/client';
 import { createCompleter } from '../services/judge/judge-client';
 import { activateJudgeVersion, fewShotFromCases, nextVersionNumber } from '../services/judge/judge-versions';
@@ -185,7 +186,7 @@ export function createRecalibrationActivities(db: Db) {
           data: { projectId: input.projectId, runId: input.runId, activeVersionId: input.activeVersionId, promotedVersionId: decision.promotedVersionId, decision: decision.decision, reason: decision.reason, candidates: JSON.parse(JSON.stringify(figures)), split: JSON.parse(JSON.stringify({ tuning: input.split.tuningCaseIds.length, validation: input.split.validationCaseIds.length, heldOut: input.split.heldOut })) },
         });
         if (decision.promotedVersionId) await activateJudgeVersion(tx, decision.promotedVersionId);
-        else await tx.flywheelRun.update({ where: { id: input.runId }, data: { needsAttention: `judge recalibration found no better prompt: ${decision.reason}` } });
+        else await flagRunForAttention(tx, input.runId, `judge recalibration found no better prompt: ${decision.reason}`);
         // Candidates that were not promoted stay on record, retired.
         await tx.judgePromptVersion.updateMany({ where: { id: { in: input.candidateIds.filter((id) => id !== decision.promotedVersionId) } }, data: { status: 'retired' } });
       });

@@ -18,5 +18,6 @@ export async function getCorrelationReport(db: Db, principal: Principal, project
 
 export async function correlationHistory(db: Db, principal: Principal, projectId: string) {
   await requireProject(db, principal, projectId, 'read');
-  return db.correlationReport.findMany({ where: { projectId }, orderBy: { createdAt: 'asc' }, take: 120 });
+  // The newest 120 (ten years of monthly runs), oldest first for reading as a history.
+  return (await db.correlationReport.findMany({ where: { projectId }, orderBy: { createdAt: 'desc' }, take: 120 })).reverse();
 }

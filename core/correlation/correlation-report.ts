@@ -74,6 +74,21 @@ export interface CorrelationReportSummary {
   reading: string;
 }
 
+/** The headline pair (pass rate x thumbs-down rate) of the previous period's report, in each scope. */
+export interface PreviousHeadlines {
+  releases: { value: number | null; n: number } | null;
+  cells: { value: number | null; n: number } | null;
+}
+
+/** The previous report's headline pair per scope (reports store both scopes' correlations). */
+export function headlinesOf(report: Pick<CorrelationReport, 'acrossReleases' | 'acrossCells'>): PreviousHeadlines {
+  const pick = (list: PairCorrelation[] | undefined) => {
+    const pair = list?.find((p) => p.offline === 'pass_rate' && p.production === 'thumbs_down_rate');
+    return pair ? { value: pair.spearman.value, n: pair.spearman.n } : null;
+  };
+  return { releases: pick(report.acrossReleases), cells: pick(report.acrossCells) };
+}
+
 /**
  * The regression set's offline scores, beside production and never mixed into it: the
  * set holds labelled failures only, so its scores say how a release does on known
@@ -132,7 +147,8 @@ export function buildCorrelationReport(input: {
   minReleases: number;
   minCells?: number;
   seed: string;
-  previous?: CorrelationReportSummary | null;
+  /** The previous period's report, if any: drift is measured against it, in the same scope. */
+  previous?: PreviousHeadlines | null;
   driftMargin: number;
   regressionCells?: RegressionCell[];
 }): CorrelationReport {
@@ -160,15 +176,7 @@ export function buildCorrelationReport(input: {
   const chosen = useCells ? cellsHeadline : pick(acrossReleases);
   const headline: CorrelationReportSummary = { pair: 'pass_rate x thumbs_down_rate', scope: useCells ? 'cells' : 'releases', value: chosen.spearman.value, n: chosen.spearman.n, reading: chosen.reading };
 
-  let drift: CorrelationReport['drift'] = { warning: false, message: null };
-  const prev = input.previous;
-  if (prev && prev.value !== null && headline.value !== null) {
-    // Expected sign is negative: the eval tracks production less when rho moves up toward 0 or above.
-    const weakening = headline.value - prev.value;
-    if (weakening > input.driftMargin) {
-      drift = { warning: true, message: `the eval set has drifted from production: ${headline.pair} correlation moved from ${prev.value.toFixed(2)} to ${headline.value.toFixed(2)} (margin ${input.driftMargin})` };
-    }
-  }
+  const drift = driftAgainst(input.previous ?? null, headline, useCells ? (input.minCells ?? Math.max(input.minReleases, 8)) : input.minReleases, input.driftMargin);
   const regression: RegressionOfflineScores | null = input.regressionCells
     ? {
         releases: input.regressionCells.filter((c) => c.slice === null).map((c) => ({ release: c.release, judgedCases: c.offline.cases.length, offline: offlineScore(c.offline) })),
@@ -178,4 +186,24 @@ export function buildCorrelationReport(input: {
       }
     : null;
   return { releases, cells, acrossReleases, acrossCells, traceLevel: { dimensions, best: best?.dimension ?? null, reading: traceReading }, headline, drift, regression };
+}
+
+/**
+ * Drift: the headline correlation weakened by more than the margin since the previous
+ * period, compared in the same scope (releases with releases, cells with cells) and only
+ * where both periods had enough points to measure it. A correlation that was measured and
+ * now is undefined with enough points (a constant series: the offline score no longer moves
+ * while production does, or the reverse) is drift too: the eval no longer discriminates.
+ */
+function driftAgainst(previous: PreviousHeadlines | null, headline: CorrelationReportSummary, minN: number, margin: number): CorrelationReport['drift'] {
+  const prev = previous?.[headline.scope] ?? null;
+  if (!prev || prev.value === null || prev.n < minN || headline.n < minN) return { warning: false, message: null };
+  if (headline.value === null) {
+    return { warning: true, message: `the eval set has drifted from production: ${headline.pair} correlation across ${headline.scope} was ${prev.value.toFixed(2)} and can no longer be measured (${headline.reading})` };
+  }
+  // Expected sign is negative: the eval tracks production less when rho moves up toward 0 or above.
+  if (headline.value - prev.value > margin) {
+    return { warning: true, message: `the eval set has drifted from production: ${headline.pair} correlation across ${headline.scope} moved from ${prev.value.toFixed(2)} to ${headline.value.toFixed(2)} (margin ${margin})` };
+  }
+  return { warning: false, message: null };
 }

@@ -80,7 +80,8 @@ describe('report charts over HTTP', () => {
     const history = await (await get(`/reports/${projectId}/correlation-history.svg`, viewer)).text();
     expect(classed(history, 'circle', 'point').map((c) => c.getAttribute('data-index'))).toEqual(['0', '1']);
     expect(classed(history, 'path', 'undefined-point').map((c) => c.getAttribute('data-index'))).toEqual(['2']);
-    expect(classed(history, 'path', 'flag').map((c) => c.getAttribute('data-index'))).toEqual(['1']);
+    // October weakened past the margin; November can no longer be measured at all.
+    expect(classed(history, 'path', 'flag').map((c) => c.getAttribute('data-index'))).toEqual(['1', '2']);
     expect(Array.from(parse(history).getElementsByTagName('text')).map((t) => t.textContent)).toEqual(expect.arrayContaining(['2026-09', '2026-10', '2026-11']));
 
     const agreement = await (await get(`/reports/${projectId}/agreement.svg`, viewer)).text();

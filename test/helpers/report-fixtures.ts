@@ -2,7 +2,7 @@
 // September tracks production, October has drifted (warning), November's correlation is
 // undefined (constant offline score). One release name is hostile markup.
 import { randomUUID } from 'node:crypto';
-import { buildCorrelationReport, type CorrelationReportSummary } from '../../core/correlation/correlation-report';
+import { buildCorrelationReport, headlinesOf, type PreviousHeadlines } from '../../core/correlation/correlation-report';
 import type { Cell } from '../../core/correlation/types';
 import { buildJudgeAgreementReport, type JudgedCase } from '../../core/judge/agreement-report';
 import type { Db } from '../../db/client';
@@ -44,10 +44,10 @@ export async function seedReportProject(db: Db, name: string): Promise<{ project
     { period: '2026-09', offline: (i: number): [number, number] => [40 - 5 * i, 5 * i + 1], agreement: agreement(92, 100, true) },
     // Drifted: the offline order no longer follows production.
     { period: '2026-10', offline: (i: number): [number, number] => [15 + 4 * ((i * 5) % 6), 20], agreement: agreement(74, 100, true) },
-    // Undefined: every release scores the same offline.
+    // Undefined: every release scores the same offline (drift too: the eval stopped discriminating).
     { period: '2026-11', offline: (): [number, number] => [30, 10], agreement: agreement(85, 100, false) },
   ];
-  let previous: CorrelationReportSummary | null = null;
+  let previous: PreviousHeadlines | null = null;
   const runIds: string[] = [];
   for (const [index, month] of months.entries()) {
     const createdAt = new Date(Date.UTC(2026, 9 + index, 2));
@@ -55,7 +55,7 @@ export async function seedReportProject(db: Db, name: string): Promise<{ project
       data: { projectId: project.id, workflowId: `fixture-${randomUUID()}`, status: 'completed', stage: 'completed', periodStart: new Date(`${month.period}-01T00:00:00Z`), createdAt },
     });
     const report = buildCorrelationReport({ ...cells(month.offline), judgedTraces: [], minReleases: 5, seed: run.id, previous, driftMargin: 0.2 });
-    previous = report.headline;
+    previous = headlinesOf(report);
     if (report.drift.warning) await db.flywheelRun.update({ where: { id: run.id }, data: { needsAttention: report.drift.message } });
     await db.correlationReport.create({
       data: { projectId: project.id, runId: run.id, headlineValue: report.headline.value, driftWarning: report.drift.warning, report: JSON.parse(JSON.stringify(report)), createdAt },

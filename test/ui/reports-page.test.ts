@@ -59,11 +59,11 @@ describe.skipIf(!existsSync(CHROMIUM))(`report page (skipped: no Chromium at ${C
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
 
-    // History charts: two defined points, November undefined (its own row), October flagged.
+    // History charts: two defined points, November undefined (its own row); October and November flagged.
     await page.waitForSelector('#chart-correlation-history svg');
     expect(await page.locator('#chart-correlation-history svg circle.point').count()).toBe(2);
     expect(await page.locator('#chart-correlation-history svg path.undefined-point').count()).toBe(1);
-    expect(await page.locator('#chart-correlation-history svg path.flag').count()).toBe(1);
+    expect(await page.locator('#chart-correlation-history svg path.flag').count()).toBe(2);
     await page.waitForSelector('#chart-agreement svg');
     expect(await page.locator('#chart-agreement svg g.series[data-series^="judge vs human"] circle').count()).toBe(3);
 

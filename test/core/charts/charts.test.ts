@@ -159,7 +159,7 @@ const judged = (passes: number, fails: number) => ({
 const releaseCells = (names: string[], offline: (i: number) => ReturnType<typeof judged> = (i) => judged(40 - 5 * i, 5 * i)): Cell[] =>
   names.map((release, i) => ({ release, slice: null, production: counts(500, 10 + 25 * i), offline: offline(i) }));
 const report = (cells: Cell[], previous: number | null = null) =>
-  buildCorrelationReport({ releaseCells: cells, sliceCells: [], judgedTraces: [], minReleases: 5, seed: 's', driftMargin: 0.2, previous: previous === null ? null : { pair: 'pass_rate x thumbs_down_rate', scope: 'releases', value: previous, n: 6, reading: '' } });
+  buildCorrelationReport({ releaseCells: cells, sliceCells: [], judgedTraces: [], minReleases: 5, seed: 's', driftMargin: 0.2, previous: previous === null ? null : { releases: { value: previous, n: 6 }, cells: null } });
 
 describe('report charts', () => {
   const names = ['v1', 'v2', HOSTILE, 'v4', 'v5', 'v6'];

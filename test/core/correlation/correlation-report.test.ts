@@ -65,14 +65,35 @@ describe('correlation report', () => {
   });
 
   it('warns of drift when the headline correlation weakens by more than the margin, and not otherwise', () => {
-    const previous = { pair: 'pass_rate x thumbs_down_rate', scope: 'releases' as const, value: -0.9, n: 6, reading: '' };
+    const previous = { releases: { value: -0.9, n: 6 }, cells: null };
     const tracking = buildCorrelationReport({ releaseCells: releases(6), sliceCells: [], judgedTraces: [], minReleases: 5, seed: 's', previous, driftMargin: 0.2 });
     expect(tracking.drift.warning).toBe(false);
     // The eval set stops tracking: offline pass rate no longer falls with the thumbs-down rate.
     const drifted = releases(6).map((c, i) => ({ ...c, offline: judged(20 + ((i * 7) % 6) * 3, 10) }));
     const report = buildCorrelationReport({ releaseCells: drifted, sliceCells: [], judgedTraces: [], minReleases: 5, seed: 's', previous, driftMargin: 0.2 });
     expect(report.drift.warning).toBe(true);
-    expect(report.drift.message).toMatch(/drifted from production/);
+    expect(report.drift.message).toMatch(/drifted from production: pass_rate x thumbs_down_rate correlation across releases moved from -0.90/);
+  });
+
+  it('compares drift only in the same scope and where both periods had enough points', () => {
+    const drifted = releases(6).map((c, i) => ({ ...c, offline: judged(20 + ((i * 7) % 6) * 3, 10) }));
+    const build = (previous: Parameters<typeof buildCorrelationReport>[0]['previous'], cells = drifted) =>
+      buildCorrelationReport({ releaseCells: cells, sliceCells: [], judgedTraces: [], minReleases: 5, seed: 's', previous, driftMargin: 0.2 });
+    // The previous period measured only cells: nothing to compare a releases headline with.
+    expect(build({ releases: null, cells: { value: -0.9, n: 12 } }).drift.warning).toBe(false);
+    // The previous period had too few releases to tell: its figure is not a baseline.
+    expect(build({ releases: { value: -0.9, n: 3 }, cells: null }).drift.warning).toBe(false);
+    // This period has too few releases: no verdict either way.
+    expect(build({ releases: { value: -0.9, n: 6 }, cells: null }, drifted.slice(0, 3)).drift.warning).toBe(false);
+  });
+
+  it('calls it drift when a measured correlation becomes undefined: the offline score stops moving', () => {
+    // Every release passes the same share offline while thumbs-down still rises.
+    const flat = releases(6).map((c) => ({ ...c, offline: judged(30, 10) }));
+    const report = buildCorrelationReport({ releaseCells: flat, sliceCells: [], judgedTraces: [], minReleases: 5, seed: 's', previous: { releases: { value: -0.9, n: 6 }, cells: null }, driftMargin: 0.2 });
+    expect(report.headline.value).toBeNull();
+    expect(report.drift.warning).toBe(true);
+    expect(report.drift.message).toMatch(/was -0.90 and can no longer be measured/);
   });
 
   it('is reproducible for a seed', () => {

@@ -52,10 +52,10 @@ describe('correlation table', () => {
   });
 
   it('shows too few releases and drift in words, and the release table with intervals', () => {
-    const previous = { pair: 'pass_rate x thumbs_down_rate', scope: 'releases' as const, value: -0.9, n: 6, reading: '' };
+    const previous = { releases: { value: -0.9, n: 6 }, cells: null };
     const drifted = releases(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']).map((c, i) => ({ ...c, offline: judged(10 + 5 * i, 40 - 5 * i) }));
     const lines = formatCorrelationReport(buildCorrelationReport({ releaseCells: drifted, sliceCells: [], judgedTraces: [], minReleases: 5, seed: 's', previous, driftMargin: 0.2 }), 'both');
-    expect(lines[1]).toMatch(/^ {2}DRIFT WARNING: the eval set has drifted from production: pass_rate x thumbs_down_rate correlation moved from -0.90 to 1.00/);
+    expect(lines[1]).toMatch(/^ {2}DRIFT WARNING: the eval set has drifted from production: pass_rate x thumbs_down_rate correlation across releases moved from -0.90 to 1.00/);
     expect(lines.find((l) => l.startsWith('  v1 '))).toMatch(/^ {2}v1\s+400\s+50\s+20\.0%\s+1\.80\s+2\.5% \[1\.4, 4\.5\]\s+0\.0%\s+5\.0%\s+0\.0%\s+n\/a$/);
     expect(lines.some((l) => /pass_rate\s+thumbs_down_rate \*\s+6\s+1\.00 .*contradicts production/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('Across release x slice cells (n: cells with both values'))).toBe(true);
