@@ -16,18 +16,19 @@ import {
 import type { FlywheelActivities } from '../activities';
 import type { LabelingQueueInput, LabelingReport, SkipTaskRequest, SubmitLabelRequest, TaskOutcome } from '../core/labeling/labeling-messages';
 import { allTasksFinished, newLabelingProgress, recordFinishedTask, type LabelingProgress } from '../core/labeling/labeling-progress';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from '../core/runs/run-stage';
 
 export const submitLabelUpdate = defineUpdate<TaskOutcome, [SubmitLabelRequest]>('submitLabel');
 export const skipTaskUpdate = defineUpdate<TaskOutcome, [SkipTaskRequest]>('skipTask');
 export const closeLabelingSignal = defineSignal<[reason?: 'admin']>('closeLabeling');
 export const labelingProgressQuery = defineQuery<LabelingProgress>('labelingProgress');
 
-const { createLabelTasks, storeLabel, skipLabelTask, closeLabelTasks } = proxyActivities<FlywheelActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['TaskRefused'] },
-});
-
 export async function labelingQueue(input: LabelingQueueInput): Promise<LabelingReport> {
+  const { createLabelTasks, storeLabel, skipLabelTask, closeLabelTasks } = proxyActivities<FlywheelActivities>({
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['TaskRefused'] },
+  });
   let progress: LabelingProgress;
   if (input.carried) {
     progress = { ...input.carried, generation: input.carried.generation + 1 };
