@@ -4,6 +4,7 @@
 import { buildCorrelationReport } from '../core/correlation/correlation-report';
 import type { Cell, JudgedTrace, OfflineScores, ProductionCounts } from '../core/correlation/types';
 import type { Db } from '../db/client';
+import { faultPoint } from './fault-injection';
 
 interface CountRow {
   release: string;
@@ -128,6 +129,7 @@ export function createCorrelationActivities(db: Db) {
         // Added to whatever else the run already needs a person for.
         await db.$executeRawUnsafe(`UPDATE flywheel_run SET needs_attention = concat_ws('; ', needs_attention, $2) WHERE id = $1::uuid`, input.runId, report.drift.message ?? 'the eval set has drifted from production');
       }
+      faultPoint('correlation-stored');
       return { reportId: row.id, headline: report.headline, driftWarning: report.drift.warning };
     },
   };

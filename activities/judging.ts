@@ -9,6 +9,7 @@ import type { CaseLabel } from '../core/evalsets/types';
 import type { Db } from '../db/client';
 import { createCompleter, judgeWithRepair } from '../services/judge/judge-client';
 import { ensureActiveJudge } from '../services/judge/judge-versions';
+import { faultPoint } from './fault-injection';
 
 export const caseSubject = (caseId: string) => `case:${caseId}`;
 
@@ -72,6 +73,7 @@ export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: re
         ],
         skipDuplicates: true,
       });
+      faultPoint('judge-score-stored');
       if (call.ok) result.scored += 1;
       else {
         result.failed += 1;

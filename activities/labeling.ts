@@ -6,6 +6,7 @@ import type { CloseReason } from '../core/labeling/labeling-progress';
 import { doubleLabelCount } from '../core/labeling/labeling-settings';
 import { DIMENSIONS, summarisePointwiseAgreement, type PointwisePair } from '../core/stats/agreement';
 import type { Db } from '../db/client';
+import { faultPoint } from './fault-injection';
 
 /** A refusal the workflow passes back to the reviewer; never retried. */
 const refuse = (message: string) => ApplicationFailure.create({ message, type: 'TaskRefused', nonRetryable: true });
@@ -36,7 +37,7 @@ export function createLabelingActivities(db: Db) {
     },
 
     async storeLabel(request: SubmitLabelRequest): Promise<TaskOutcome> {
-      return db.$transaction(async (tx) => {
+      const outcome = await db.$transaction(async (tx): Promise<TaskOutcome> => {
         const task = await tx.labelTask.findUnique({ where: { id: request.taskId }, include: { label: true } });
         if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
         if (task.label) {
@@ -60,6 +61,8 @@ export function createLabelingActivities(db: Db) {
         });
         return { taskId: task.id, labelId: label.id, status: 'done', duplicate: false };
       });
+      faultPoint('label-stored');
+      return outcome;
     },
 
     async skipLabelTask(request: SkipTaskRequest): Promise<TaskOutcome> {

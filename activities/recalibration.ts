@@ -10,6 +10,7 @@ import type { CaseLabel } from '../core/evalsets/types';
 import type { Db } from '../db/client';
 import { createCompleter } from '../services/judge/judge-client';
 import { activateJudgeVersion, fewShotFromCases, nextVersionNumber } from '../services/judge/judge-versions';
+import { faultPoint } from './fault-injection';
 import { loadJudgedCases } from './judging';
 
 export interface RecalibrationSplit {
@@ -139,6 +140,7 @@ export function createRecalibrationActivities(db: Db) {
           created.push({ versionId: version.id, version: version.version, reason: version.reason });
         }
       });
+      faultPoint('candidates-stored');
       return created;
     },
 

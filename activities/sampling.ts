@@ -7,6 +7,7 @@ import type { SamplingPolicy, StratumKind } from '../core/sampling/policy';
 import type { SampleReport } from '../core/sampling/sample-report';
 import type { FlywheelRunInput } from '../core/runs/run-stage';
 import type { Db } from '../db/client';
+import { faultPoint } from './fault-injection';
 
 /** Which signals put a trace in each stratum (a trace counts in its first stratum). */
 export const STRATUM_SIGNALS: Record<StratumKind, readonly string[]> = {
@@ -211,6 +212,7 @@ export function createSamplingActivities(db: Db) {
         });
         await tx.flywheelRun.update({ where: { id: input.runId }, data: { sampleReport: JSON.parse(JSON.stringify(report)) } });
       });
+      faultPoint('sample-stored');
       return report;
     },
   };
