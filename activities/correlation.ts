@@ -69,7 +69,8 @@ export function createCorrelationActivities(db: Db) {
                           t.thumb::text AS thumb, t.negative_signals, t.escalated, t.regenerated, t.rating
                      FROM trace t JOIN release r ON r.id = t.release_id
                     WHERE t.project_id = $1::uuid AND t.timestamp >= $2::timestamptz AND t.timestamp < $3::timestamptz) x
-            GROUP BY GROUPING SETS ((release), (release, slice_value))`,
+            GROUP BY GROUPING SETS ((release), (release, slice_value))
+            ORDER BY release, slice_value NULLS FIRST`,
           input.projectId,
           input.periodStart,
           input.periodEnd,
@@ -90,7 +91,9 @@ export function createCorrelationActivities(db: Db) {
            JOIN eval_case c ON c.id = s.eval_case_id
            JOIN trace t ON t.id = c.source_trace_id
            LEFT JOIN release r ON r.id = t.release_id
-          WHERE s.judge_version_id = $1::uuid AND s.status = 'scored' AND s.eval_case_id = ANY($2::uuid[])`,
+          WHERE s.judge_version_id = $1::uuid AND s.status = 'scored' AND s.eval_case_id = ANY($2::uuid[])
+          -- The bootstrap resamples by position: a fixed order makes the seeded intervals reproducible.
+          ORDER BY c.case_key, c.id`,
         input.judgeVersionId,
         input.caseIds,
         input.sliceDimension ?? '',
