@@ -1,6 +1,6 @@
 // Activities of the labeling queue. Every write is keyed so that a retry, a repeated
 // submission or a replayed update finds the row already there and changes nothing.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { InterAnnotatorAgreement, LabelingReport, SkipTaskRequest, SubmitLabelRequest, TaskOutcome } from '../core/labeling/labeling-messages';
 import type { CloseReason } from '../core/labeling/labeling-progress';
 import { doubleLabelCount } from '../core/labeling/labeling-settings';
@@ -10,6 +10,20 @@ import { faultPoint } from './fault-injection';
 
 /** A refusal the workflow passes back to the reviewer; never retried. */
 const refuse = (message: string) => ApplicationFailure.create({ message, type: 'TaskRefused', nonRetryable: true });
+
+/**
+ * This activity execution, the same on each of its retries: a retry whose predecessor
+ * committed and then lost its worker finds its own write and reports it as new, so the
+ * queue counts it (once). Null when called outside Temporal.
+ */
+function activityExecution(): string | null {
+  try {
+    const { workflowExecution, activityId } = Context.current().info;
+    return workflowExecution ? `${workflowExecution.runId}/${activityId}` : null;
+  } catch {
+    return null;
+  }
+}
 
 export function createLabelingActivities(db: Db) {
   return {
@@ -37,10 +51,12 @@ export function createLabelingActivities(db: Db) {
     },
 
     async storeLabel(request: SubmitLabelRequest): Promise<TaskOutcome> {
+      const execution = activityExecution();
       const outcome = await db.$transaction(async (tx): Promise<TaskOutcome> => {
         const task = await tx.labelTask.findUnique({ where: { id: request.taskId }, include: { label: true } });
         if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
         if (task.label) {
+          if (execution && task.finishedByActivity === execution) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: false };
           if (task.label.reviewerId === request.reviewerId) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: true };
           throw refuse(`task ${task.id} was already labelled by another reviewer`);
         }
@@ -52,7 +68,7 @@ export function createLabelingActivities(db: Db) {
         // Claim and finish in one conditional update, so a concurrent claim cannot slip in.
         const claimed = await tx.labelTask.updateMany({
           where: { id: task.id, status: { in: ['open', 'claimed'] }, OR: [{ reviewerId: null }, { reviewerId: request.reviewerId }] },
-          data: { status: 'done', reviewerId: request.reviewerId, claimedAt: task.claimedAt ?? new Date(), finishedAt: new Date() },
+          data: { status: 'done', reviewerId: request.reviewerId, claimedAt: task.claimedAt ?? new Date(), finishedAt: new Date(), finishedByActivity: execution },
         });
         if (claimed.count !== 1) throw refuse(`task ${task.id} changed hands; reload it`);
         const { scores, verdict, failureCategory, expected, notes } = request.label;
@@ -66,15 +82,17 @@ export function createLabelingActivities(db: Db) {
     },
 
     async skipLabelTask(request: SkipTaskRequest): Promise<TaskOutcome> {
+      const execution = activityExecution();
       return db.$transaction(async (tx) => {
         const task = await tx.labelTask.findUnique({ where: { id: request.taskId } });
         if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
+        if (task.status === 'skipped' && execution && task.finishedByActivity === execution) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: false };
         if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
         if (task.status !== 'open' && task.status !== 'claimed') throw refuse(`task ${task.id} is ${task.status}`);
         if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
         const updated = await tx.labelTask.updateMany({
           where: { id: task.id, status: { in: ['open', 'claimed'] } },
-          data: { status: 'skipped', reviewerId: request.reviewerId, skipReason: request.reason, finishedAt: new Date() },
+          data: { status: 'skipped', reviewerId: request.reviewerId, skipReason: request.reason, finishedAt: new Date(), finishedByActivity: execution },
         });
         if (updated.count !== 1) throw refuse(`task ${task.id} changed hands; reload it`);
         return { taskId: task.id, labelId: null, status: 'skipped', duplicate: false };
