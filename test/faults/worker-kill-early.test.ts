@@ -1,0 +1,82 @@
+// A worker process SIGKILLed in the middle of the run's early stages (snapshotting,
+// sampling, labeling, merging); a new worker takes over and the run ends with exactly the
+// rows an undisturbed run on the same data makes: nothing lost, nothing twice.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { openFaultSuite, type FaultSuite } from './helpers/fault-suite';
+import { labelEverything } from './helpers/flywheel-scenario';
+
+describe('worker killed during the early stages of a run', () => {
+  let suite: FaultSuite;
+
+  beforeAll(async () => {
+    suite = await openFaultSuite({ postgresAdminUrl: inject('postgresAdminUrl'), temporalAddress: inject('temporalAddress') });
+  });
+  afterAll(async () => {
+    await suite?.close();
+  });
+
+  it('an undisturbed run goes through every stage, recalibration included', async () => {
+    const baseline = await suite.baseline();
+    const summary = JSON.parse(baseline.run);
+    expect(summary.status).toBe('completed');
+    expect(summary.summary.sample.sampled).toBeGreaterThan(10);
+    expect(summary.summary.recalibration).not.toBeNull();
+    expect(baseline.labels.length).toBe(summary.summary.labeling.done);
+    expect(baseline.correlationReports).toHaveLength(1);
+  });
+
+  it.each([
+    ['snapshotting', 'snapshot-stored'],
+    ['sampling', 'sample-stored'],
+  ] as const)('killed while %s: same result', async (stage, point) => {
+    const disturbed = await suite.run(`kill-${stage}`, async (s) => {
+      const doomed = await s.startWorker(point);
+      await s.startRun();
+      await doomed.frozen;
+      await doomed.kill();
+      await s.startWorker();
+      const outcomes = await labelEverything(s);
+      expect(outcomes.every((o) => o.status === 'done' && !o.duplicate)).toBe(true);
+    });
+    expect(disturbed).toEqual(await suite.baseline());
+  });
+
+  it('killed while labeling, after storing a label and before the queue heard of it, then again while waiting for reviewers: same result', async () => {
+    const disturbed = await suite.run('kill-labeling', async (s) => {
+      const doomed = await s.startWorker('label-stored#3');
+      await s.startRun();
+      const tasks = await s.labelTasks();
+      // The third submission waits on the frozen worker until its successor retries the activity.
+      const takeover = doomed.frozen.then(async () => {
+        await doomed.kill();
+        await s.startWorker();
+      });
+      const half = Math.floor(tasks.length / 2);
+      const outcomes = [];
+      for (const task of tasks.slice(0, half)) outcomes.push(await s.submitLabel(task));
+      await takeover;
+      // Killed while idle: the other half arrive while no worker runs, and go to the next one.
+      await s.worker().kill();
+      const late = Promise.all(tasks.slice(half).map((task) => s.submitLabel(task)));
+      await new Promise((r) => setTimeout(r, 1000));
+      await s.startWorker();
+      outcomes.push(...(await late));
+      expect(outcomes).toHaveLength(tasks.length);
+      expect(outcomes.filter((o) => o.status !== 'done' || o.duplicate)).toEqual([]);
+    });
+    expect(disturbed).toEqual(await suite.baseline());
+  });
+
+  it('killed while merging, between the production and the regression set: same result', async () => {
+    const disturbed = await suite.run('kill-merging', async (s) => {
+      const doomed = await s.startWorker('merge-between-sets');
+      await s.startRun();
+      await labelEverything(s);
+      await doomed.frozen;
+      await doomed.kill();
+      await s.startWorker();
+    });
+    expect(disturbed).toEqual(await suite.baseline());
+  });
+});
