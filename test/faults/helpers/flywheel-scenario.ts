@@ -148,7 +148,16 @@ const FINAL_CODES = new Set(['CONFLICT', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOU
 
 export async function openScenario(month: SeededMonth, servers: ScenarioServers, name: string): Promise<Scenario> {
   const database = `faults_${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(month.adminUrl, `CREATE DATABASE "${database}" TEMPLATE "${month.template}"`);
+  // A copy needs the template to have no sessions; the seeding ones may take a moment to end.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await adminQuery(month.adminUrl, `CREATE DATABASE "${database}" TEMPLATE "${month.template}"`);
+      break;
+    } catch (error) {
+      if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
+      await sleep(250);
+    }
+  }
   const url = withDatabase(month.adminUrl, database);
   const db = createDb(url, 4);
   const api = await startTestApi(db, { client: servers.temporal, taskQueue: servers.taskQueue });
