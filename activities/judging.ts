@@ -23,18 +23,23 @@ function heartbeat(details: unknown): void {
 
 export interface JudgeBatchResult {
   requested: number;
+  /** Subjects this judge had judged before the call (an earlier attempt or batch); not judged again. */
   alreadyJudged: number;
+  /** The batch's subjects with a score and with a judge failure, judged now or before. */
   scored: number;
   failed: number;
+  /** Up to 10 of the failures' reasons. */
   failureReasons: string[];
+  /** What this call's provider calls cost. */
   costUsd: number;
 }
 
+const MAX_FAILURE_REASONS = 10;
+
 export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: readonly string[]): Promise<JudgeBatchResult> {
   const version = await db.judgePromptVersion.findUniqueOrThrow({ where: { id: judgeVersionId } });
-  const existing = new Set(
-    (await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: caseIds.map(caseSubject) } }, select: { subjectKey: true } })).map((s) => s.subjectKey),
-  );
+  const earlier = await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: caseIds.map(caseSubject) } }, select: { subjectKey: true, status: true, failureReason: true } });
+  const existing = new Set(earlier.map((s) => s.subjectKey));
   const todo = caseIds.filter((id) => !existing.has(caseSubject(id)));
   const cases = await db.evalCase.findMany({ where: { id: { in: todo } } });
   let complete: ReturnType<typeof createCompleter>;
@@ -45,7 +50,16 @@ export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: re
     throw ApplicationFailure.nonRetryable(`judge v${version.version} (${version.provider}/${version.model}) cannot be used: ${(error as Error).message}`, 'JudgeMisconfigured');
   }
   const spec = { rubric: version.rubric, fewShot: version.fewShot as unknown as FewShotExample[] };
-  const result: JudgeBatchResult = { requested: caseIds.length, alreadyJudged: existing.size, scored: 0, failed: 0, failureReasons: [], costUsd: 0 };
+  // A resumed batch reports what its earlier attempt judged as it was: a failure stays a failure.
+  const earlierFailures = earlier.filter((s) => s.status === 'failed');
+  const result: JudgeBatchResult = {
+    requested: caseIds.length,
+    alreadyJudged: existing.size,
+    scored: existing.size - earlierFailures.length,
+    failed: earlierFailures.length,
+    failureReasons: earlierFailures.slice(0, MAX_FAILURE_REASONS).map((s) => s.failureReason ?? 'unknown'),
+    costUsd: 0,
+  };
   await Promise.all(
     cases.map(async (c) => {
       const messages = renderJudgeMessages(spec, {
@@ -77,10 +91,10 @@ export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: re
       if (call.ok) result.scored += 1;
       else {
         result.failed += 1;
-        if (result.failureReasons.length < 10) result.failureReasons.push(call.reason);
+        if (result.failureReasons.length < MAX_FAILURE_REASONS) result.failureReasons.push(call.reason);
       }
       result.costUsd += call.costUsd ?? 0;
-      heartbeat({ done: result.scored + result.failed, of: cases.length });
+      heartbeat({ done: result.scored + result.failed, of: caseIds.length });
     }),
   );
   return result;

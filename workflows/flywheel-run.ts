@@ -97,7 +97,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
             judgeVersionId: judge.id,
             judgeVersion: judge.version,
             cases: caseIds.length,
-            scored: batch.scored + batch.alreadyJudged,
+            scored: batch.scored,
             failed: batch.failed,
             failureReasons: batch.failureReasons,
             agreementReportId: agreement.reportId,
