@@ -10,6 +10,9 @@ import { faultPoint } from './fault-injection';
 
 /** A refusal the workflow passes back to the reviewer; never retried. */
 const refuse = (message: string) => ApplicationFailure.create({ message, type: 'TaskRefused', nonRetryable: true });
+const refuseChanged = (taskId: string): never => {
+  throw refuse(`task ${taskId} changed hands; reload it`);
+};
 
 /**
  * This activity execution, the same on each of its retries: a retry whose predecessor
@@ -23,6 +26,39 @@ function activityExecution(): string | null {
   } catch {
     return null;
   }
+}
+
+type StoredTask = { id: string; runId: string; status: string; reviewerId: string | null; finishedByActivity: string | null };
+
+function ofRun<T extends StoredTask>(task: T | null, request: { taskId: string; runId: string }): T {
+  if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
+  return task;
+}
+
+/**
+ * What a label request gets from a task as it stands: its answer when the task is finished
+ * or not this reviewer's (a duplicate, this execution's own earlier write, or a refusal),
+ * null when the reviewer may label it now.
+ */
+function answerToLabel(task: StoredTask & { label: { id: string; reviewerId: string } | null }, request: SubmitLabelRequest, execution: string | null): TaskOutcome | null {
+  if (task.label) {
+    if (execution && task.finishedByActivity === execution) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: false };
+    if (task.label.reviewerId === request.reviewerId) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: true };
+    throw refuse(`task ${task.id} was already labelled by another reviewer`);
+  }
+  if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
+  if (task.status === 'expired' || task.status === 'skipped') throw refuse(`task ${task.id} is ${task.status}`);
+  if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+  return null;
+}
+
+/** The same for a skip request. */
+function answerToSkip(task: StoredTask, request: SkipTaskRequest, execution: string | null): TaskOutcome | null {
+  if (task.status === 'skipped' && execution && task.finishedByActivity === execution) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: false };
+  if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
+  if (task.status !== 'open' && task.status !== 'claimed') throw refuse(`task ${task.id} is ${task.status}`);
+  if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+  return null;
 }
 
 export function createLabelingActivities(db: Db) {
@@ -53,16 +89,10 @@ export function createLabelingActivities(db: Db) {
     async storeLabel(request: SubmitLabelRequest): Promise<TaskOutcome> {
       const execution = activityExecution();
       const outcome = await db.$transaction(async (tx): Promise<TaskOutcome> => {
-        const task = await tx.labelTask.findUnique({ where: { id: request.taskId }, include: { label: true } });
-        if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
-        if (task.label) {
-          if (execution && task.finishedByActivity === execution) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: false };
-          if (task.label.reviewerId === request.reviewerId) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: true };
-          throw refuse(`task ${task.id} was already labelled by another reviewer`);
-        }
-        if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
-        if (task.status === 'expired' || task.status === 'skipped') throw refuse(`task ${task.id} is ${task.status}`);
-        if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+        const load = async () => ofRun(await tx.labelTask.findUnique({ where: { id: request.taskId }, include: { label: true } }), request);
+        const task = await load();
+        const answer = answerToLabel(task, request, execution);
+        if (answer) return answer;
         const sibling = await tx.label.findFirst({ where: { task: { sampleItemId: task.sampleItemId, id: { not: task.id } }, reviewerId: request.reviewerId } });
         if (sibling) throw refuse('you already labelled this trace in this run; a second label must come from another reviewer');
         // Claim and finish in one conditional update, so a concurrent claim cannot slip in.
@@ -70,7 +100,9 @@ export function createLabelingActivities(db: Db) {
           where: { id: task.id, status: { in: ['open', 'claimed'] }, OR: [{ reviewerId: null }, { reviewerId: request.reviewerId }] },
           data: { status: 'done', reviewerId: request.reviewerId, claimedAt: task.claimedAt ?? new Date(), finishedAt: new Date(), finishedByActivity: execution },
         });
-        if (claimed.count !== 1) throw refuse(`task ${task.id} changed hands; reload it`);
+        // A concurrent submission finished the task first (its commit is visible now): answer
+        // as if it had been there already, e.g. a duplicate of the same reviewer's label.
+        if (claimed.count !== 1) return answerToLabel(await load(), request, execution) ?? refuseChanged(task.id);
         const { scores, verdict, failureCategory, expected, notes } = request.label;
         const label = await tx.label.create({
           data: { taskId: task.id, runId: task.runId, traceId: task.traceId, reviewerId: request.reviewerId, ...scores, verdict, failureCategory, expected, notes },
@@ -83,18 +115,16 @@ export function createLabelingActivities(db: Db) {
 
     async skipLabelTask(request: SkipTaskRequest): Promise<TaskOutcome> {
       const execution = activityExecution();
-      return db.$transaction(async (tx) => {
-        const task = await tx.labelTask.findUnique({ where: { id: request.taskId } });
-        if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
-        if (task.status === 'skipped' && execution && task.finishedByActivity === execution) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: false };
-        if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
-        if (task.status !== 'open' && task.status !== 'claimed') throw refuse(`task ${task.id} is ${task.status}`);
-        if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+      return db.$transaction(async (tx): Promise<TaskOutcome> => {
+        const load = async () => ofRun(await tx.labelTask.findUnique({ where: { id: request.taskId } }), request);
+        const task = await load();
+        const answer = answerToSkip(task, request, execution);
+        if (answer) return answer;
         const updated = await tx.labelTask.updateMany({
           where: { id: task.id, status: { in: ['open', 'claimed'] } },
           data: { status: 'skipped', reviewerId: request.reviewerId, skipReason: request.reason, finishedAt: new Date(), finishedByActivity: execution },
         });
-        if (updated.count !== 1) throw refuse(`task ${task.id} changed hands; reload it`);
+        if (updated.count !== 1) return answerToSkip(await load(), request, execution) ?? refuseChanged(task.id);
         return { taskId: task.id, labelId: null, status: 'skipped', duplicate: false };
       });
     },
