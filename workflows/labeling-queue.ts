@@ -29,30 +29,35 @@ export async function labelingQueue(input: LabelingQueueInput): Promise<Labeling
     heartbeatTimeout: input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['TaskRefused'] },
   });
-  let progress: LabelingProgress;
-  if (input.carried) {
-    progress = { ...input.carried, generation: input.carried.generation + 1 };
-  } else {
-    const { total } = await createLabelTasks({ runId: input.runId, projectId: input.projectId, doubleLabel: input.doubleLabel });
-    progress = newLabelingProgress(total, input.deadline);
-  }
+  // Undefined until the queue has made its tasks. Reviewers can see tasks from the moment
+  // they are committed, before the queue has heard so (much later when the worker that made
+  // them was lost): their messages are taken from the start and wait for the count.
+  let opened: LabelingProgress | undefined = input.carried ? { ...input.carried, generation: input.carried.generation + 1 } : undefined;
   let closedByAdmin = false;
 
   const refuseWhenClosed = (request: { runId: string }) => {
     if (request.runId !== input.runId) throw new Error(`this queue belongs to run ${input.runId}, not ${request.runId}`);
-    if (progress.closed || closedByAdmin) throw new Error(`labeling for run ${input.runId} is closed (${progress.closeReason ?? 'admin'})`);
+    if (opened?.closed || closedByAdmin) throw new Error(`labeling for run ${input.runId} is closed (${opened?.closeReason ?? 'admin'})`);
   };
-  const finish = (outcome: TaskOutcome, reviewerId: string): TaskOutcome => {
-    if (!outcome.duplicate) recordFinishedTask(progress, reviewerId, outcome.status);
+  const handle = async (store: () => Promise<TaskOutcome>, reviewerId: string): Promise<TaskOutcome> => {
+    await condition(() => opened !== undefined);
+    const outcome = await store();
+    if (!outcome.duplicate) recordFinishedTask(opened!, reviewerId, outcome.status);
     return outcome;
   };
 
-  setHandler(labelingProgressQuery, () => progress);
   setHandler(closeLabelingSignal, () => {
     closedByAdmin = true;
   });
-  setHandler(submitLabelUpdate, async (request) => finish(await storeLabel(request), request.reviewerId), { validator: refuseWhenClosed });
-  setHandler(skipTaskUpdate, async (request) => finish(await skipLabelTask(request), request.reviewerId), { validator: refuseWhenClosed });
+  setHandler(submitLabelUpdate, (request) => handle(() => storeLabel(request), request.reviewerId), { validator: refuseWhenClosed });
+  setHandler(skipTaskUpdate, (request) => handle(() => skipLabelTask(request), request.reviewerId), { validator: refuseWhenClosed });
+
+  if (!opened) {
+    const { total } = await createLabelTasks({ runId: input.runId, projectId: input.projectId, doubleLabel: input.doubleLabel });
+    opened = newLabelingProgress(total, input.deadline);
+  }
+  const progress: LabelingProgress = opened;
+  setHandler(labelingProgressQuery, () => progress);
 
   const historyLimit = input.historyEventLimit ?? 10_000;
   const needsNewRun = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
