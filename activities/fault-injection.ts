@@ -9,6 +9,7 @@ import { writeSync } from 'node:fs';
 export type FaultPoint =
   | 'snapshot-stored'
   | 'sample-stored'
+  | 'tasks-created'
   | 'label-stored'
   | 'merge-between-sets'
   | 'judge-score-stored'

@@ -83,7 +83,9 @@ export function createLabelingActivities(db: Db) {
         projectId,
         doubleLabelled,
       );
-      return { total: await db.labelTask.count({ where: { runId } }) };
+      const total = await db.labelTask.count({ where: { runId } });
+      faultPoint('tasks-created');
+      return { total };
     },
 
     async storeLabel(request: SubmitLabelRequest): Promise<TaskOutcome> {

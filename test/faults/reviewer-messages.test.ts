@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SubmitLabelRequest } from '../../core/labeling/labeling-messages';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { cancelRunSignal, closeLabelingSignal, labelingProgressQuery, submitLabelUpdate, skipTaskUpdate } from '../../workflows';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { cancelRunSignal, closeLabelingSignal, labelingProgressQuery, labelingQueue, submitLabelUpdate, skipTaskUpdate } from '../../workflows';
+import { WORKFLOWS_PATH, createFlywheelWorker } from '../../worker';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
@@ -29,6 +32,8 @@ async function refusalOf(update: Promise<unknown>): Promise<string> {
   }
   throw new Error('the update was accepted');
 }
+
+const workflowBundle = () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
 
 type Outcome = { data?: { submitLabel?: { status: string; duplicate: boolean }; skipTask?: { status: string; duplicate: boolean } } | null; errors?: { message: string; extensions?: { code?: string } }[] };
 
@@ -189,6 +194,38 @@ describe('reviewers\' messages twice, out of order, late, misdirected', () => {
     expect(await refusalOf(queue.executeUpdate(submitLabelUpdate, { args: [{ runId: run.id, taskId: tasks[11]!.id, reviewerId: r1.id, label: REQUEST_LABEL }] }))).toMatch(/closed|completed/);
     expect(await database.db.label.count({ where: { runId: run.id } })).toBe(stored);
     expect(await database.db.labelTask.count({ where: { runId: run.id, status: 'expired' } })).toBe(12 - stored);
+  });
+
+  it('a label that reaches the queue while it is still making its tasks waits for them, and is stored once', async () => {
+    const project = await database.db.project.create({ data: { name: 'early', samplingPolicy: { sampleSize: 3, sliceFloor: 1 } } });
+    await ingestParsedTraces(database.db, project.id, validateTraceItems(syntheticTraces(60, { prefix: 'early-' })));
+    const reviewer = await createApiKey(database.db, { name: 'early reviewer', role: 'reviewer', projectId: project.id });
+    const run = await database.db.flywheelRun.create({ data: { projectId: project.id, workflowId: `early-${Date.now()}`, periodStart: new Date(PERIOD.periodStart), periodEnd: new Date(PERIOD.periodEnd) } });
+    // The tasks exist (as when the queue's first activity committed and its worker was lost
+    // before reporting it), and a reviewer has one from the list.
+    const activities = createActivities(database.db);
+    const settings = await activities.loadRunSettings({ runId: run.id, projectId: project.id });
+    await activities.sampleProductionTraces({ runId: run.id, projectId: project.id, ...PERIOD, policy: settings.sampling });
+    const queueInput = { runId: run.id, projectId: project.id, doubleLabel: { share: 0, min: 0 }, deadline: new Date(Date.now() + 3_600_000).toISOString() };
+    await activities.createLabelTasks(queueInput);
+    const task = await database.db.labelTask.findFirstOrThrow({ where: { runId: run.id } });
+    // A queue of its own task queue with no worker yet: its first activation holds both its
+    // start and the reviewer's update, before it knows its tasks.
+    const taskQueue = `${temporal.taskQueue}-early`;
+    const queue = await temporal.client.workflow.start(labelingQueue, { taskQueue, workflowId: `${run.workflowId}-labeling`, args: [queueInput] });
+    const update = queue.executeUpdate(submitLabelUpdate, { args: [{ runId: run.id, taskId: task.id, reviewerId: reviewer.id, label: REQUEST_LABEL }] });
+    await new Promise((r) => setTimeout(r, 500));
+    const worker = await createFlywheelWorker({ connection: temporal.workerConnection, namespace: 'default', taskQueue, db: database.db, workflowBundle: await workflowBundle() });
+    const running = worker.run();
+    try {
+      expect(await update).toMatchObject({ status: 'done', duplicate: false });
+      expect((await queue.query(labelingProgressQuery)).done).toBe(1);
+      expect(await database.db.label.count({ where: { runId: run.id } })).toBe(1);
+    } finally {
+      await queue.terminate('test over').catch(() => {});
+      worker.shutdown();
+      await running;
+    }
   });
 
   it('the cancel signal sent twice cancels once, with the first reason', async () => {

@@ -68,6 +68,24 @@ describe('worker killed during the early stages of a run', () => {
     expect(disturbed).toEqual(await suite.baseline());
   });
 
+  it('killed while opening the labeling queue, with reviewers labelling the tasks they already see: same result', async () => {
+    const listed = (await suite.baseline()).labelTasks.length;
+    const disturbed = await suite.run('kill-opening-queue', async (s) => {
+      const doomed = await s.startWorker('tasks-created');
+      await s.startRun();
+      await doomed.frozen;
+      // The tasks are in the reviewers' list while the queue has not heard that they exist.
+      const tasks = await s.listedTasks(listed);
+      const early = s.submitLabel(tasks[0]!);
+      await doomed.kill();
+      await s.startWorker();
+      const outcomes = [await early];
+      for (const task of tasks.slice(1)) outcomes.push(await s.submitLabel(task));
+      expect(outcomes.filter((o) => o.status !== 'done' || o.duplicate)).toEqual([]);
+    });
+    expect(disturbed).toEqual(await suite.baseline());
+  });
+
   it('killed while merging, between the production and the regression set: same result', async () => {
     const disturbed = await suite.run('kill-merging', async (s) => {
       const doomed = await s.startWorker('merge-between-sets');

@@ -124,6 +124,8 @@ export interface Scenario {
   startRun(): Promise<void>;
   /** Waits until the run's label tasks exist (the queue is open), returns them in a fixed order. */
   labelTasks(): Promise<{ id: string; slot: number; externalId: string }[]>;
+  /** The run's tasks as soon as `count` of them are in the database (what a reviewer's list shows), queue open or not. */
+  listedTasks(count: number): Promise<{ id: string; slot: number; externalId: string }[]>;
   /** Reviewer 1 labels slot 1, reviewer 2 slot 2, each from the planted truth; exactly-once is asserted by the caller. */
   submitLabel(task: { id: string; slot: number; externalId: string }): Promise<{ status: string; duplicate: boolean }>;
   waitForStage(stage: string, timeoutMs?: number): Promise<void>;
@@ -163,6 +165,10 @@ export async function openScenario(month: SeededMonth, servers: ScenarioServers,
   const api = await startTestApi(db, { client: servers.temporal, taskQueue: servers.taskQueue });
   const workflowId = `faults-${name}-${randomBytes(4).toString('hex')}`;
   const workers: WorkerProcess[] = [];
+  const tasksOfRun = async () =>
+    (await db.labelTask.findMany({ where: { runId: RUN_ID }, include: { sampleItem: { include: { trace: { select: { externalId: true } } } } } }))
+      .map((t) => ({ id: t.id, slot: t.slot, externalId: t.sampleItem.trace.externalId }))
+      .sort((a, b) => a.externalId.localeCompare(b.externalId) || a.slot - b.slot);
 
   const gql = async <T>(query: string, variables: Record<string, unknown>, key: string): Promise<T> => {
     for (let attempt = 1; ; attempt += 1) {
@@ -212,12 +218,11 @@ export async function openScenario(month: SeededMonth, servers: ScenarioServers,
         'the labeling queue',
         120_000,
       );
-      const tasks = await db.labelTask.findMany({ where: { runId: RUN_ID }, include: { sampleItem: { include: { trace: { select: { externalId: true } } } } } });
+      const tasks = await tasksOfRun();
       if (tasks.length !== progress!.total) throw new Error(`queue has ${progress!.total} tasks, database ${tasks.length}`);
-      return tasks
-        .map((t) => ({ id: t.id, slot: t.slot, externalId: t.sampleItem.trace.externalId }))
-        .sort((a, b) => a.externalId.localeCompare(b.externalId) || a.slot - b.slot);
+      return tasks;
     },
+    listedTasks: (count) => poll(tasksOfRun, (tasks) => tasks.length === count, `${count} listed tasks`, 120_000),
     async submitLabel(task) {
       const truth = month.truthByExternalId.get(task.externalId)!;
       // The second reviewer sees clarity a point differently: inter-annotator agreement is not trivially 1.
