@@ -116,22 +116,25 @@ export function createCorrelationActivities(db: Db) {
         previous: previousRow ? ((previousRow.report as { headline?: unknown }).headline as never) ?? null : null,
         driftMargin: input.driftMargin,
       });
-      const row = await db.correlationReport.upsert({
-        where: { runId: input.runId },
-        update: {},
-        create: {
-          projectId: input.projectId,
-          runId: input.runId,
-          judgeVersionId: input.judgeVersionId,
-          headlineValue: report.headline.value,
-          driftWarning: report.drift.warning,
-          report: JSON.parse(JSON.stringify(report)),
-        },
+      // The report and its drift note commit together: a retry after a lost worker finds
+      // both (and returns above), never a report whose warning was not passed on.
+      const row = await db.$transaction(async (tx) => {
+        const stored = await tx.correlationReport.create({
+          data: {
+            projectId: input.projectId,
+            runId: input.runId,
+            judgeVersionId: input.judgeVersionId,
+            headlineValue: report.headline.value,
+            driftWarning: report.drift.warning,
+            report: JSON.parse(JSON.stringify(report)),
+          },
+        });
+        if (report.drift.warning) {
+          // Added to whatever else the run already needs a person for.
+          await tx.$executeRawUnsafe(`UPDATE flywheel_run SET needs_attention = concat_ws('; ', needs_attention, $2) WHERE id = $1::uuid`, input.runId, report.drift.message ?? 'the eval set has drifted from production');
+        }
+        return stored;
       });
-      if (report.drift.warning) {
-        // Added to whatever else the run already needs a person for.
-        await db.$executeRawUnsafe(`UPDATE flywheel_run SET needs_attention = concat_ws('; ', needs_attention, $2) WHERE id = $1::uuid`, input.runId, report.drift.message ?? 'the eval set has drifted from production');
-      }
       faultPoint('correlation-stored');
       return { reportId: row.id, headline: report.headline, driftWarning: report.drift.warning };
     },
