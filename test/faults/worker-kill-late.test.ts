@@ -1,7 +1,7 @@
-// A worker process SIGKILLed in the middle of the run's late stages (judging,
-// recalibrating, correlating, finishing); a new worker takes over and the run ends with
-// exactly the rows an undisturbed run on the same data makes: no judge score, candidate
-// prompt, agreement or correlation report lost or made twice.
+// A worker process SIGKILLed in the middle of the run's stages after labeling (merging,
+// judging, recalibrating, correlating, finishing); a new worker takes over and the run
+// ends with exactly the rows an undisturbed run on the same data makes: no case, set
+// version, judge score, candidate prompt, agreement or correlation report lost or twice.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openFaultSuite, type FaultSuite } from './helpers/fault-suite';
 import { labelEverything } from './helpers/flywheel-scenario';
@@ -17,6 +17,8 @@ describe('worker killed during the late stages of a run', () => {
   });
 
   it.each([
+    // After the production set's new version, before the regression set's.
+    ['merging', 'merge-between-sets'],
     // Half-way through the first judging batch: some of the run's cases scored, the rest not.
     ['judging', 'judge-score-stored#8'],
     ['recalibrating', 'candidates-stored'],
