@@ -120,9 +120,11 @@ describe('the LLM provider misbehaves during a run', () => {
   }
 
   it('survives 429s, 500s, timeouts, truncated and non-JSON replies: failures recorded with reasons, every score the real one', async () => {
-    sim.configure({ ...CLEAN, rateLimitRate: 0.2, errorRate: 0.15, timeoutRate: 0.15, malformedRate: 0.15, truncatedRate: 0.15, faultsOnRepair: true });
+    // Rates high enough that, whichever traces are sampled, some judgments survive their
+    // faults and some do not, of both kinds (the chance that a kind is missing is below 1e-4).
+    sim.configure({ ...CLEAN, rateLimitRate: 0.3, errorRate: 0.25, timeoutRate: 0.2, malformedRate: 0.25, truncatedRate: 0.25, faultsOnRepair: true });
     const before = sim.stats();
-    const { projectId, runId, state } = await labelledRun('flaky', { sampleSize: 30 });
+    const { projectId, runId, state } = await labelledRun('flaky', { sampleSize: 40 });
     sim.configure(CLEAN);
     expect(state).toMatchObject({ status: 'completed', failureCause: null });
 
