@@ -13,7 +13,7 @@ import { dropTemplate, labelEverything, openScenario, oracleOf, seedMonth, type 
 import { bundleWorkflowsOnce } from './worker-process';
 
 /** Durations, configurable so a slow machine can be given more room. */
-export const FAULT_HEARTBEAT_TIMEOUT_MS = Number(process.env.FAULT_TEST_HEARTBEAT_MS ?? 2000);
+const FAULT_HEARTBEAT_TIMEOUT_MS = Number(process.env.FAULT_TEST_HEARTBEAT_MS ?? 2000);
 const FAULT_TRACES = Number(process.env.FAULT_TEST_TRACES ?? 300);
 const FAULT_SAMPLE = Number(process.env.FAULT_TEST_SAMPLE ?? 20);
 
