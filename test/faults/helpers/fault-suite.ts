@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { startSimulatedProvider, type SimulatedProvider } from '../../../simulator/llm-provider';
 import { fingerprint, type RunFingerprint } from './fingerprint';
-import { dropTemplate, labelEverything, openScenario, oracleOf, seedMonth, type Scenario, type ScenarioServers, type SeededMonth } from './flywheel-scenario';
+import { dropTemplate, labelEverything, openScenario, oracleOf, seedMonth, type Scenario, type ScenarioServers } from './flywheel-scenario';
 import { bundleWorkflowsOnce } from './worker-process';
 
 /** Durations, configurable so a slow machine can be given more room. */
@@ -18,8 +18,6 @@ const FAULT_TRACES = Number(process.env.FAULT_TEST_TRACES ?? 300);
 const FAULT_SAMPLE = Number(process.env.FAULT_TEST_SAMPLE ?? 20);
 
 export interface FaultSuite {
-  month: SeededMonth;
-  servers: ScenarioServers;
   simulator: SimulatedProvider;
   /** The undisturbed run's fingerprint, made on first use. */
   baseline(): Promise<RunFingerprint>;
@@ -64,8 +62,6 @@ export async function openFaultSuite(options: { postgresAdminUrl: string; tempor
 
   let baseline: Promise<RunFingerprint> | undefined;
   return {
-    month,
-    servers,
     simulator,
     baseline: () =>
       (baseline ??= run('baseline', async (s) => {
