@@ -26,7 +26,7 @@ interface Truth {
   verdict: 'pass' | 'fail';
 }
 
-export interface SeededMonth {
+interface SeededMonth {
   adminUrl: string;
   template: string;
   projectId: string;
