@@ -69,6 +69,15 @@ export async function seedMonth(adminUrl: string, options: { traces: number; sam
     });
     const summary = await ingestParsedTraces(db, project.id, validateTraceItems(syntheticTraces(options.traces, { prefix: 'f-', seed: 'faults' })));
     if (summary.rejected) throw new Error(`seed traces rejected: ${JSON.stringify(summary.errors.slice(0, 3))}`);
+    // Trace ids from their external ids, so every seeding of the month is the same month:
+    // sampling and the double-label choice are seeded by trace id, and whether the judge's
+    // agreement falls under the threshold (and recalibration runs) depends on the sample.
+    await db.$transaction([
+      // Foreign keys are checked by triggers, which replica mode skips while both tables change.
+      db.$executeRawUnsafe(`SET LOCAL session_replication_role = replica`),
+      db.$executeRawUnsafe(`UPDATE trace_signal s SET trace_id = md5('faults:' || t.external_id)::uuid FROM trace t WHERE s.trace_id = t.id`),
+      db.$executeRawUnsafe(`UPDATE trace SET id = md5('faults:' || external_id)::uuid`),
+    ]);
     const adminKey = (await createApiKey(db, { name: 'admin', role: 'admin', projectId: null })).plain;
     const reviewers = await Promise.all([1, 2].map(async (i) => createApiKey(db, { name: `reviewer ${i}`, role: 'reviewer', projectId: project.id })));
     // The active judge exists before the run, so its id (a seed of agreement reports) is shared by every copy.
