@@ -15,6 +15,10 @@ const EnvSchema = z.object({
   FLYWHEEL_ADMIN_KEY: z.string().min(16, 'FLYWHEEL_ADMIN_KEY must be at least 16 characters').optional(),
   FLYWHEEL_DATA_DIR: z.string().default(path.join(PROJECT_ROOT, '.data')),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** A workflow bundle made with bundleWorkflowCode; without it a standalone worker bundles workflows/ itself. */
+  FLYWHEEL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /** How long a lost worker's cached workflows wait before another worker replays them (SDK default 10 s). */
+  WORKER_STICKY_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
 });
 
 export type AppConfig = z.infer<typeof EnvSchema>;

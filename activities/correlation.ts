@@ -8,6 +8,7 @@ import { activityLog } from './activity-log';
 import type { Cell, JudgedTrace, OfflineScores, ProductionCounts, RegressionCell } from '../core/correlation/types';
 import type { Db } from '../db/client';
 import type { EvalSetKind } from '../generated/prisma/enums';
+import { faultPoint } from './fault-injection';
 
 interface CountRow {
   release: string;
@@ -62,7 +63,9 @@ function loadJudgedCaseRows(db: Db, judgeVersionId: string, caseIds: string[], s
        JOIN eval_case c ON c.id = s.eval_case_id
        JOIN trace t ON t.id = c.source_trace_id
        LEFT JOIN release r ON r.id = t.release_id
-      WHERE s.judge_version_id = $1::uuid AND s.status = 'scored' AND s.eval_case_id = ANY($2::uuid[])`,
+      WHERE s.judge_version_id = $1::uuid AND s.status = 'scored' AND s.eval_case_id = ANY($2::uuid[])
+      -- The bootstrap resamples by position: a fixed order makes the seeded intervals reproducible.
+      ORDER BY c.case_key, c.id`,
     judgeVersionId,
     caseIds,
     sliceDimension ?? '',
@@ -138,7 +141,8 @@ export function createCorrelationActivities(db: Db) {
                           t.thumb::text AS thumb, t.negative_signals, t.escalated, t.regenerated, t.rating
                      FROM trace t JOIN release r ON r.id = t.release_id
                     WHERE t.project_id = $1::uuid AND t.timestamp >= $2::timestamptz AND t.timestamp < $3::timestamptz) x
-            GROUP BY GROUPING SETS ((release), (release, slice_value))`,
+            GROUP BY GROUPING SETS ((release), (release, slice_value))
+            ORDER BY release, slice_value NULLS FIRST`,
           input.projectId,
           input.periodStart,
           input.periodEnd,
@@ -178,19 +182,24 @@ export function createCorrelationActivities(db: Db) {
         driftMargin: input.driftMargin,
         regressionCells,
       });
-      const row = await db.correlationReport.upsert({
-        where: { runId: input.runId },
-        update: {},
-        create: {
-          projectId: input.projectId,
-          runId: input.runId,
-          judgeVersionId: input.judgeVersionId,
-          headlineValue: report.headline.value,
-          driftWarning: report.drift.warning,
-          report: JSON.parse(JSON.stringify(report)),
-        },
+      // The report and its drift note commit together: a retry after a lost worker finds
+      // both (and returns above), never a report whose warning was not passed on.
+      const row = await db.$transaction(async (tx) => {
+        const stored = await tx.correlationReport.create({
+          data: {
+            projectId: input.projectId,
+            runId: input.runId,
+            judgeVersionId: input.judgeVersionId,
+            headlineValue: report.headline.value,
+            driftWarning: report.drift.warning,
+            report: JSON.parse(JSON.stringify(report)),
+          },
+        });
+        // Added to whatever else the run already needs a person for.
+        if (report.drift.warning) await flagRunForAttention(tx, input.runId, report.drift.message ?? 'the eval set has drifted from production');
+        return stored;
       });
-      if (report.drift.warning) await markDrift(input.runId, report.drift.message);
+      faultPoint('correlation-stored');
       activityLog().info('correlated', { flywheelRunId: input.runId, projectId: input.projectId, correlationReportId: row.id, headline: report.headline.value, driftWarning: report.drift.warning });
       return { reportId: row.id, headline: report.headline, driftWarning: report.drift.warning };
     },

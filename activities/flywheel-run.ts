@@ -6,6 +6,7 @@ import { Prisma } from '../generated/prisma/client';
 import { resolveProjectSettings, type RunSettings } from '../services/project-settings';
 import { previousMonthPeriod, type FlywheelRunInput, type RunProgress, type RunStage, type TraceSnapshot } from '../core/runs/run-stage';
 import { searchAttributesEnabled } from '../temporal/search-attributes-config';
+import { faultPoint } from './fault-injection';
 
 type TerminalStatus = 'completed' | 'cancelled' | 'failed';
 
@@ -42,6 +43,7 @@ export function createFlywheelRunActivities(db: Db) {
         byRelease,
       };
       await db.flywheelRun.update({ where: { id: input.runId }, data: { traceCount: snapshot.traceCount } });
+      faultPoint('snapshot-stored');
       return snapshot;
     },
 
@@ -72,6 +74,7 @@ export function createFlywheelRunActivities(db: Db) {
         where: { id: runId },
         data: { status, stage: summary.stage, summary: JSON.parse(JSON.stringify(summary)), failureCause, finishedAt: new Date() },
       });
+      faultPoint('run-finish-stored');
       activityLog()[status === 'failed' ? 'error' : 'info']('run recorded', { flywheelRunId: runId, status, stage: summary.stage, failureCause });
     },
   };

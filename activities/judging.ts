@@ -13,6 +13,7 @@ import type { Prisma } from '../generated/prisma/client';
 import { createCompleter, judgeWithRepair } from '../services/judge/judge-client';
 import { ensureActiveJudge } from '../services/judge/judge-versions';
 import { activityLog } from './activity-log';
+import { faultPoint } from './fault-injection';
 import { heartbeat } from './heartbeat';
 
 /**
@@ -38,7 +39,10 @@ function scoreWriter(db: Db) {
     pending = [];
     // One write at a time, in order; the first failure is kept and fails the activity at the end.
     writes = writes.then(async () => {
-      if (failure === null) await db.judgeScore.createMany({ data: rows, skipDuplicates: true });
+      if (failure === null) {
+        await db.judgeScore.createMany({ data: rows, skipDuplicates: true });
+        faultPoint('judge-score-stored');
+      }
     }).catch((error: unknown) => {
       failure ??= error;
     });
@@ -60,12 +64,18 @@ function scoreWriter(db: Db) {
 
 export interface JudgeBatchResult {
   requested: number;
+  /** Subjects this judge had judged before the call (an earlier attempt or batch); not judged again. */
   alreadyJudged: number;
+  /** The batch's subjects with a score and with a judge failure, judged now or before. */
   scored: number;
   failed: number;
+  /** Up to 10 of the failures' reasons. */
   failureReasons: string[];
+  /** What this call's provider calls cost. */
   costUsd: number;
 }
+
+const MAX_FAILURE_REASONS = 10;
 
 /** One thing to judge: its subject key (unique per judge version), the case it scores, and what the judge sees. */
 export interface JudgeSubjectInput {
@@ -99,11 +109,19 @@ export function judgeCompleter(version: { version: number; provider: string; mod
 /** Judges the subjects this judge version has not judged yet; each stored once (unique per version and subject). */
 export async function judgeSubjects(db: Db, judgeVersionId: string, subjects: readonly JudgeSubjectInput[]): Promise<JudgeBatchResult> {
   const version = await db.judgePromptVersion.findUniqueOrThrow({ where: { id: judgeVersionId } });
-  const existing = new Set(
-    (await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: subjects.map((s) => s.subjectKey) } }, select: { subjectKey: true } })).map((s) => s.subjectKey),
-  );
+  const earlier = await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: subjects.map((s) => s.subjectKey) } }, select: { subjectKey: true, status: true, failureReason: true } });
+  const existing = new Set(earlier.map((s) => s.subjectKey));
   const todo = subjects.filter((s) => !existing.has(s.subjectKey));
-  const result: JudgeBatchResult = { requested: subjects.length, alreadyJudged: existing.size, scored: 0, failed: 0, failureReasons: [], costUsd: 0 };
+  // A resumed batch reports what its earlier attempt judged as it was: a failure stays a failure.
+  const earlierFailures = earlier.filter((s) => s.status === 'failed');
+  const result: JudgeBatchResult = {
+    requested: subjects.length,
+    alreadyJudged: existing.size,
+    scored: existing.size - earlierFailures.length,
+    failed: earlierFailures.length,
+    failureReasons: earlierFailures.slice(0, MAX_FAILURE_REASONS).map((s) => s.failureReason ?? 'unknown'),
+    costUsd: 0,
+  };
   if (todo.length === 0) return result;
   const complete = judgeCompleter(version);
   const spec = { rubric: version.rubric, fewShot: version.fewShot as unknown as FewShotExample[] };
@@ -127,10 +145,10 @@ export async function judgeSubjects(db: Db, judgeVersionId: string, subjects: re
         if (call.ok) result.scored += 1;
         else {
           result.failed += 1;
-          if (result.failureReasons.length < 10) result.failureReasons.push(call.reason);
+          if (result.failureReasons.length < MAX_FAILURE_REASONS) result.failureReasons.push(call.reason);
         }
         result.costUsd += call.costUsd ?? 0;
-        heartbeat({ done: result.scored + result.failed, of: todo.length });
+        heartbeat({ done: result.scored + result.failed, of: subjects.length });
       }),
     );
   } finally {
@@ -141,13 +159,20 @@ export async function judgeSubjects(db: Db, judgeVersionId: string, subjects: re
 }
 
 export async function judgeCasesWith(db: Db, judgeVersionId: string, caseIds: readonly string[]): Promise<JudgeBatchResult> {
-  const judged = new Set(
-    (await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: caseIds.map(caseSubject) } }, select: { subjectKey: true } })).map((s) => s.subjectKey),
-  );
+  const judged = await db.judgeScore.findMany({ where: { judgeVersionId, subjectKey: { in: caseIds.map(caseSubject) } }, select: { subjectKey: true } });
+  const done = new Set(judged.map((s) => s.subjectKey));
   // Only the cases still to judge are loaded: a resumed batch does not read the whole set again.
-  const cases = await db.evalCase.findMany({ where: { id: { in: caseIds.filter((id) => !judged.has(caseSubject(id))) } } });
-  const result = await judgeSubjects(db, judgeVersionId, cases.map((c) => ({ subjectKey: caseSubject(c.id), evalCaseId: c.id, subject: caseAsSubject(c) })));
-  return { ...result, requested: caseIds.length, alreadyJudged: judged.size + result.alreadyJudged };
+  // judgeSubjects counts the earlier scores and failures itself, from the subjects given.
+  const cases = await db.evalCase.findMany({ where: { id: { in: caseIds.filter((id) => !done.has(caseSubject(id))) } } });
+  const byId = new Map(cases.map((c) => [c.id, c]));
+  const subjects: JudgeSubjectInput[] = [];
+  for (const id of caseIds) {
+    const c = byId.get(id);
+    // An already judged case needs no content (judgeSubjects only counts it); an id that is no case is left out.
+    if (c) subjects.push({ subjectKey: caseSubject(id), evalCaseId: id, subject: caseAsSubject(c) });
+    else if (done.has(caseSubject(id))) subjects.push({ subjectKey: caseSubject(id), evalCaseId: id, subject: { input: '', output: '', sessionContext: [], retrievedContext: [], expected: null } });
+  }
+  return { ...(await judgeSubjects(db, judgeVersionId, subjects)), requested: caseIds.length };
 }
 
 const DIMS = ['correctness', 'relevance', 'clarity', 'calibration', 'length'] as const;

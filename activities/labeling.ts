@@ -1,15 +1,66 @@
 // Activities of the labeling queue. Every write is keyed so that a retry, a repeated
 // submission or a replayed update finds the row already there and changes nothing.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { InterAnnotatorAgreement, LabelingReport, SkipTaskRequest, SubmitLabelRequest, TaskOutcome } from '../core/labeling/labeling-messages';
 import type { CloseReason } from '../core/labeling/labeling-progress';
 import { doubleLabelCount } from '../core/labeling/labeling-settings';
 import { DIMENSIONS, summarisePointwiseAgreement, type PointwisePair } from '../core/stats/agreement';
 import type { Db } from '../db/client';
 import { activityLog } from './activity-log';
+import { faultPoint } from './fault-injection';
 
 /** A refusal the workflow passes back to the reviewer; never retried. */
 const refuse = (message: string) => ApplicationFailure.create({ message, type: 'TaskRefused', nonRetryable: true });
+const refuseChanged = (taskId: string): never => {
+  throw refuse(`task ${taskId} changed hands; reload it`);
+};
+
+/**
+ * This activity execution, the same on each of its retries: a retry whose predecessor
+ * committed and then lost its worker finds its own write and reports it as new, so the
+ * queue counts it (once). Null when called outside Temporal.
+ */
+function activityExecution(): string | null {
+  try {
+    const { workflowExecution, activityId } = Context.current().info;
+    return workflowExecution ? `${workflowExecution.runId}/${activityId}` : null;
+  } catch {
+    return null;
+  }
+}
+
+type StoredTask = { id: string; runId: string; status: string; reviewerId: string | null; finishedByActivity: string | null };
+
+function ofRun<T extends StoredTask>(task: T | null, request: { taskId: string; runId: string }): T {
+  if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
+  return task;
+}
+
+/**
+ * What a label request gets from a task as it stands: its answer when the task is finished
+ * or not this reviewer's (a duplicate, this execution's own earlier write, or a refusal),
+ * null when the reviewer may label it now.
+ */
+function answerToLabel(task: StoredTask & { label: { id: string; reviewerId: string } | null }, request: SubmitLabelRequest, execution: string | null): TaskOutcome | null {
+  if (task.label) {
+    if (execution && task.finishedByActivity === execution) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: false };
+    if (task.label.reviewerId === request.reviewerId) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: true };
+    throw refuse(`task ${task.id} was already labelled by another reviewer`);
+  }
+  if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
+  if (task.status === 'expired' || task.status === 'skipped') throw refuse(`task ${task.id} is ${task.status}`);
+  if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+  return null;
+}
+
+/** The same for a skip request. */
+function answerToSkip(task: StoredTask, request: SkipTaskRequest, execution: string | null): TaskOutcome | null {
+  if (task.status === 'skipped' && execution && task.finishedByActivity === execution) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: false };
+  if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
+  if (task.status !== 'open' && task.status !== 'claimed') throw refuse(`task ${task.id} is ${task.status}`);
+  if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+  return null;
+}
 
 export function createLabelingActivities(db: Db) {
   return {
@@ -33,28 +84,28 @@ export function createLabelingActivities(db: Db) {
         projectId,
         doubleLabelled,
       );
-      return { total: await db.labelTask.count({ where: { runId } }) };
+      const total = await db.labelTask.count({ where: { runId } });
+      faultPoint('tasks-created');
+      return { total };
     },
 
     async storeLabel(request: SubmitLabelRequest): Promise<TaskOutcome> {
-      return db.$transaction(async (tx) => {
-        const task = await tx.labelTask.findUnique({ where: { id: request.taskId }, include: { label: true } });
-        if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
-        if (task.label) {
-          if (task.label.reviewerId === request.reviewerId) return { taskId: task.id, labelId: task.label.id, status: 'done', duplicate: true };
-          throw refuse(`task ${task.id} was already labelled by another reviewer`);
-        }
-        if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
-        if (task.status === 'expired' || task.status === 'skipped') throw refuse(`task ${task.id} is ${task.status}`);
-        if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+      const execution = activityExecution();
+      const outcome = await db.$transaction(async (tx): Promise<TaskOutcome> => {
+        const load = async () => ofRun(await tx.labelTask.findUnique({ where: { id: request.taskId }, include: { label: true } }), request);
+        const task = await load();
+        const answer = answerToLabel(task, request, execution);
+        if (answer) return answer;
         const sibling = await tx.label.findFirst({ where: { task: { sampleItemId: task.sampleItemId, id: { not: task.id } }, reviewerId: request.reviewerId } });
         if (sibling) throw refuse('you already labelled this trace in this run; a second label must come from another reviewer');
         // Claim and finish in one conditional update, so a concurrent claim cannot slip in.
         const claimed = await tx.labelTask.updateMany({
           where: { id: task.id, status: { in: ['open', 'claimed'] }, OR: [{ reviewerId: null }, { reviewerId: request.reviewerId }] },
-          data: { status: 'done', reviewerId: request.reviewerId, claimedAt: task.claimedAt ?? new Date(), finishedAt: new Date() },
+          data: { status: 'done', reviewerId: request.reviewerId, claimedAt: task.claimedAt ?? new Date(), finishedAt: new Date(), finishedByActivity: execution },
         });
-        if (claimed.count !== 1) throw refuse(`task ${task.id} changed hands; reload it`);
+        // A concurrent submission finished the task first (its commit is visible now): answer
+        // as if it had been there already, e.g. a duplicate of the same reviewer's label.
+        if (claimed.count !== 1) return answerToLabel(await load(), request, execution) ?? refuseChanged(task.id);
         const { scores, verdict, failureCategory, expected, notes } = request.label;
         const label = await tx.label.create({
           data: { taskId: task.id, runId: task.runId, traceId: task.traceId, reviewerId: request.reviewerId, ...scores, verdict, failureCategory, expected, notes },
@@ -62,20 +113,22 @@ export function createLabelingActivities(db: Db) {
         activityLog().info('label stored', { flywheelRunId: task.runId, taskId: task.id, traceId: task.traceId, labelId: label.id, reviewerKeyId: request.reviewerId, verdict });
         return { taskId: task.id, labelId: label.id, status: 'done', duplicate: false };
       });
+      faultPoint('label-stored');
+      return outcome;
     },
 
     async skipLabelTask(request: SkipTaskRequest): Promise<TaskOutcome> {
-      return db.$transaction(async (tx) => {
-        const task = await tx.labelTask.findUnique({ where: { id: request.taskId } });
-        if (!task || task.runId !== request.runId) throw refuse(`task ${request.taskId} is not part of run ${request.runId}`);
-        if (task.status === 'skipped' && task.reviewerId === request.reviewerId) return { taskId: task.id, labelId: null, status: 'skipped', duplicate: true };
-        if (task.status !== 'open' && task.status !== 'claimed') throw refuse(`task ${task.id} is ${task.status}`);
-        if (task.reviewerId && task.reviewerId !== request.reviewerId) throw refuse(`task ${task.id} is claimed by another reviewer`);
+      const execution = activityExecution();
+      return db.$transaction(async (tx): Promise<TaskOutcome> => {
+        const load = async () => ofRun(await tx.labelTask.findUnique({ where: { id: request.taskId } }), request);
+        const task = await load();
+        const answer = answerToSkip(task, request, execution);
+        if (answer) return answer;
         const updated = await tx.labelTask.updateMany({
           where: { id: task.id, status: { in: ['open', 'claimed'] } },
-          data: { status: 'skipped', reviewerId: request.reviewerId, skipReason: request.reason, finishedAt: new Date() },
+          data: { status: 'skipped', reviewerId: request.reviewerId, skipReason: request.reason, finishedAt: new Date(), finishedByActivity: execution },
         });
-        if (updated.count !== 1) throw refuse(`task ${task.id} changed hands; reload it`);
+        if (updated.count !== 1) return answerToSkip(await load(), request, execution) ?? refuseChanged(task.id);
         return { taskId: task.id, labelId: null, status: 'skipped', duplicate: false };
       });
     },

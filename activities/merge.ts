@@ -7,6 +7,7 @@ import type { MergeReport, SetMergeReport } from '../core/evalsets/merge-report'
 import type { CaseLabel, EvalSetKind, LabelledItem } from '../core/evalsets/types';
 import type { Db } from '../db/client';
 import { latestVersion, versionCases, writeVersion } from '../services/evalsets/version-writer';
+import { faultPoint } from './fault-injection';
 
 const DEFAULT_SETS: { name: string; kind: EvalSetKind }[] = [
   { name: 'production', kind: 'production' },
@@ -84,6 +85,7 @@ export function createMergeActivities(db: Db) {
           { timeout: 120_000 },
         );
         reports.push({ evalSetId: set.id, name: set.name, kind: set.kind, ...report });
+        if (reports.length < sets.length) faultPoint('merge-between-sets');
       }
       const merged = { labelledItems: items.length, needsAdjudication: candidates.filter((c) => c.needsAdjudication).length, sets: reports };
       activityLog().info('merged', { flywheelRunId: runId, projectId, labelledItems: merged.labelledItems, needsAdjudication: merged.needsAdjudication, versions: reports.map((r) => ({ evalSetId: r.evalSetId, version: r.version, added: r.added, changed: r.changed })) });

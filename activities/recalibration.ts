@@ -12,6 +12,7 @@ import { flagRunForAttention } from '../services/run-attention';
 import type { Db } from '../db/client';
 import { createCompleter } from '../services/judge/judge-client';
 import { activateJudgeVersion, fewShotFromCases, nextVersionNumber } from '../services/judge/judge-versions';
+import { faultPoint } from './fault-injection';
 import { loadJudgedCases } from './judging';
 
 export interface RecalibrationSplit {
@@ -141,6 +142,7 @@ export function createRecalibrationActivities(db: Db) {
           created.push({ versionId: version.id, version: version.version, reason: version.reason });
         }
       });
+      faultPoint('candidates-stored');
       return created;
     },
 

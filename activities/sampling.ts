@@ -8,6 +8,7 @@ import type { SamplingPolicy, StratumKind } from '../core/sampling/policy';
 import type { SampleReport } from '../core/sampling/sample-report';
 import type { FlywheelRunInput } from '../core/runs/run-stage';
 import type { Db } from '../db/client';
+import { faultPoint } from './fault-injection';
 
 /** Which signals put a trace in each stratum (a trace counts in its first stratum). */
 export const STRATUM_SIGNALS: Record<StratumKind, readonly string[]> = {
@@ -212,6 +213,7 @@ export function createSamplingActivities(db: Db) {
         });
         await tx.flywheelRun.update({ where: { id: input.runId }, data: { sampleReport: JSON.parse(JSON.stringify(report)) } });
       });
+      faultPoint('sample-stored');
       activityLog().info('sampled', { flywheelRunId: input.runId, projectId: input.projectId, sampled: report.sampled, seed: report.seed });
       return report;
     },

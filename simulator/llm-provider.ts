@@ -24,8 +24,12 @@ export interface SimBehaviour {
   /** Share answered with HTTP 429 and a retry-after header. */
   rateLimitRate: number;
   retryAfterSeconds: number;
-  /** Share answered with a reply that is not JSON. */
+  /** Share answered with a reply that is not JSON (prose around a cut-off object). */
   malformedRate: number;
+  /** Share answered with the judgment's JSON cut off mid-way, as when a model hits its token limit. */
+  truncatedRate: number;
+  /** Malformed and truncated replies also to repair requests (by default a repair is answered properly). */
+  faultsOnRepair: boolean;
   /** Share that hang for hangMs (longer than a client's timeout). */
   timeoutRate: number;
   hangMs: number;
@@ -60,6 +64,8 @@ const DEFAULTS: SimBehaviour = {
   rateLimitRate: 0,
   retryAfterSeconds: 0,
   malformedRate: 0,
+  truncatedRate: 0,
+  faultsOnRepair: false,
   timeoutRate: 0,
   hangMs: 120_000,
   disagreement: 0,
@@ -90,6 +96,9 @@ export async function startSimulatedProvider(options: Partial<SimBehaviour> & { 
   let oracle: OracleEntry[] = [];
   const stats: SimStats = { requests: 0, byStatus: {}, byApi: { openai: 0, anthropic: 0 }, judgments: 0, pairwiseJudgments: 0 };
   let counter = 0;
+  // How often each prompt has been asked (SDK retries and repairs repeat it): faults are
+  // drawn per prompt and repetition, so concurrency does not change which calls fault.
+  const asked = new Map<string, number>();
   const count = (status: string) => (stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1);
 
   function effectiveDisagreement(system: string): number {
@@ -166,7 +175,9 @@ export async function startSimulatedProvider(options: Partial<SimBehaviour> & { 
     const user = text(firstUser?.content ?? '');
     const repair = lastUser !== firstUser;
 
-    const roll = (what: string) => unit(behaviour.seed, what, String(n), user);
+    const repetition = (asked.get(user) ?? 0) + 1;
+    asked.set(user, repetition);
+    const roll = (what: string) => unit(behaviour.seed, what, String(repetition), user);
     const delay = behaviour.latencyMs + (behaviour.jitterMs ? roll('jitter') * behaviour.jitterMs : 0);
     const headers = { 'content-type': 'application/json', 'x-simulated-provider': 'true' };
     if (roll('timeout') < behaviour.timeoutRate) {
@@ -187,17 +198,20 @@ export async function startSimulatedProvider(options: Partial<SimBehaviour> & { 
       res.writeHead(500, headers).end(JSON.stringify({ error: { type: 'api_error', message: 'simulated server error' } }));
       return;
     }
-    // A repair request is answered properly: malformed replies are a first-attempt fault.
-    const malformed = !repair && roll('malformed') < behaviour.malformedRate;
-    const content = malformed ? 'Sure! Here is my judgment: {"scores": {"correctness": 4, "relev' : judge(system, user);
-    count(malformed ? 'malformed' : '200');
+    // By default a repair request is answered properly: malformed replies are a first-attempt fault.
+    const replyFaults = !repair || behaviour.faultsOnRepair;
+    const malformed = replyFaults && roll('malformed') < behaviour.malformedRate;
+    const truncated = !malformed && replyFaults && roll('truncated') < behaviour.truncatedRate;
+    const judgment = malformed ? '' : judge(system, user);
+    const content = malformed ? 'Sure! Here is my judgment: {"scores": {"correctness": 4, "relev' : truncated ? judgment.slice(0, Math.floor(judgment.length / 2)) : judgment;
+    count(malformed ? 'malformed' : truncated ? 'truncated' : '200');
     const inputTokens = Math.ceil((system.length + user.length) / 4);
     const outputTokens = Math.ceil(content.length / 4);
     const model = body.model ?? 'sim-judge-1';
     const payload =
       api === 'openai'
-        ? { id: `simcmpl-${n}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens } }
-        : { id: `simmsg-${n}`, type: 'message', role: 'assistant', model, content: [{ type: 'text', text: content }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: outputTokens } };
+        ? { id: `simcmpl-${n}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: truncated ? 'length' : 'stop' }], usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens } }
+        : { id: `simmsg-${n}`, type: 'message', role: 'assistant', model, content: [{ type: 'text', text: content }], stop_reason: truncated ? 'max_tokens' : 'end_turn', stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: outputTokens } };
     res.writeHead(200, headers).end(JSON.stringify(payload));
   }
 

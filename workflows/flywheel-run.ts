@@ -14,23 +14,27 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
-import type { FlywheelRunInput, RunProgress, RunStage } from '../core/runs/run-stage';
-import { judgeEvalCases } from './judging-activities';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS, type FlywheelRunInput, type RunProgress, type RunStage } from '../core/runs/run-stage';
+import { judgingActivity } from './judging-activities';
 import { labelingQueue } from './labeling-queue';
 import { recalibrateJudge } from './recalibration';
 
 export const cancelRunSignal = defineSignal<[reason?: string]>('cancelRun');
 export const progressQuery = defineQuery<RunProgress>('progress');
 
-const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, ensureActiveJudgeVersion, casesOfRun, computeJudgeAgreement, currentProductionCases, currentRegressionCases, computeCorrelation, finishRun } = proxyActivities<FlywheelActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
-
+const runActivities = (heartbeatTimeoutMs: number) =>
+  proxyActivities<FlywheelActivities>({
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
 
 const HOUR_MS = 3_600_000;
 
 export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress> {
+  const heartbeatTimeoutMs = input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  const { recordRunStage, snapshotPeriodTraces, loadRunSettings, sampleProductionTraces, mergeLabelsIntoEvalSets, ensureActiveJudgeVersion, casesOfRun, computeJudgeAgreement, currentProductionCases, currentRegressionCases, computeCorrelation, finishRun } = runActivities(heartbeatTimeoutMs);
+  const judgeEvalCases = judgingActivity(heartbeatTimeoutMs);
   const progress: RunProgress = { stage: 'starting', cancelRequested: false, cancelReason: null, snapshot: null, sample: null, labeling: null, merge: null, judging: null, recalibration: null, correlation: null };
   const work = new CancellationScope();
 
@@ -74,6 +78,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
               doubleLabel: { share: settings.labeling.doubleLabelShare, min: settings.labeling.minDoubleLabelled },
               deadline: new Date(Date.now() + settings.labeling.deadlineHours * HOUR_MS).toISOString(),
               historyEventLimit: input.labelingHistoryEventLimit,
+              heartbeatTimeoutMs,
             },
           ],
         });
@@ -98,7 +103,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
             judgeVersionId: judge.id,
             judgeVersion: judge.version,
             cases: caseIds.length,
-            scored: batch.scored + batch.alreadyJudged,
+            scored: batch.scored,
             failed: batch.failed,
             failureReasons: batch.failureReasons,
             agreementReportId: agreement.reportId,
@@ -110,7 +115,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
             const result = await executeChild(recalibrateJudge, {
               workflowId: `${workflowInfo().workflowId}-recalibration`,
               parentClosePolicy: ParentClosePolicy.TERMINATE,
-              args: [{ runId: input.runId, projectId: input.projectId, activeVersionId: judge.id, settings: settings.judge, sliceDimension: settings.sampling.sliceDimension }],
+              args: [{ runId: input.runId, projectId: input.projectId, activeVersionId: judge.id, settings: settings.judge, sliceDimension: settings.sampling.sliceDimension, heartbeatTimeoutMs }],
             });
             progress.recalibration = { ...result.decision, split: result.split, candidates: result.candidates.length };
           }

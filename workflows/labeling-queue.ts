@@ -17,46 +17,52 @@ import {
 import type { FlywheelActivities } from '../activities';
 import type { LabelingQueueInput, LabelingReport, SkipTaskRequest, SubmitLabelRequest, TaskOutcome } from '../core/labeling/labeling-messages';
 import { allTasksFinished, newLabelingProgress, recordFinishedTask, type LabelingProgress } from '../core/labeling/labeling-progress';
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from '../core/runs/run-stage';
 
 export const submitLabelUpdate = defineUpdate<TaskOutcome, [SubmitLabelRequest]>('submitLabel');
 export const skipTaskUpdate = defineUpdate<TaskOutcome, [SkipTaskRequest]>('skipTask');
 export const closeLabelingSignal = defineSignal<[reason?: 'admin']>('closeLabeling');
 export const labelingProgressQuery = defineQuery<LabelingProgress>('labelingProgress');
 
-const { createLabelTasks, storeLabel, skipLabelTask, closeLabelTasks } = proxyActivities<FlywheelActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['TaskRefused'] },
-});
-
 export async function labelingQueue(input: LabelingQueueInput): Promise<LabelingReport> {
-  let progress: LabelingProgress;
-  if (input.carried) {
-    progress = { ...input.carried, generation: input.carried.generation + 1 };
-  } else {
-    const { total } = await createLabelTasks({ runId: input.runId, projectId: input.projectId, doubleLabel: input.doubleLabel });
-    progress = newLabelingProgress(total, input.deadline);
-  }
+  const { createLabelTasks, storeLabel, skipLabelTask, closeLabelTasks } = proxyActivities<FlywheelActivities>({
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: ['TaskRefused'] },
+  });
+  // Undefined until the queue has made its tasks. Reviewers can see tasks from the moment
+  // they are committed, before the queue has heard so (much later when the worker that made
+  // them was lost): their messages are taken from the start and wait for the count.
+  let opened: LabelingProgress | undefined = input.carried ? { ...input.carried, generation: input.carried.generation + 1 } : undefined;
   let closedByAdmin = false;
   const about = { flywheelRunId: input.runId, projectId: input.projectId };
-  log.info('labeling queue open', { ...about, total: progress.total, done: progress.done, generation: progress.generation, deadline: progress.deadline });
 
   const refuseWhenClosed = (request: { runId: string }) => {
     if (request.runId !== input.runId) throw new Error(`this queue belongs to run ${input.runId}, not ${request.runId}`);
-    if (progress.closed || closedByAdmin) throw new Error(`labeling for run ${input.runId} is closed (${progress.closeReason ?? 'admin'})`);
+    if (opened?.closed || closedByAdmin) throw new Error(`labeling for run ${input.runId} is closed (${opened?.closeReason ?? 'admin'})`);
   };
-  const finish = (outcome: TaskOutcome, reviewerId: string): TaskOutcome => {
+  const handle = async (store: () => Promise<TaskOutcome>, reviewerId: string): Promise<TaskOutcome> => {
+    await condition(() => opened !== undefined);
+    const outcome = await store();
     log.info(outcome.status === 'skipped' ? 'task skipped' : 'label stored', { ...about, taskId: outcome.taskId, labelId: outcome.labelId, reviewerKeyId: reviewerId, duplicate: outcome.duplicate });
-    if (!outcome.duplicate) recordFinishedTask(progress, reviewerId, outcome.status);
+    if (!outcome.duplicate) recordFinishedTask(opened!, reviewerId, outcome.status);
     return outcome;
   };
 
-  setHandler(labelingProgressQuery, () => progress);
   setHandler(closeLabelingSignal, () => {
     log.info('labeling closed by an admin', about);
     closedByAdmin = true;
   });
-  setHandler(submitLabelUpdate, async (request) => finish(await storeLabel(request), request.reviewerId), { validator: refuseWhenClosed });
-  setHandler(skipTaskUpdate, async (request) => finish(await skipLabelTask(request), request.reviewerId), { validator: refuseWhenClosed });
+  setHandler(submitLabelUpdate, (request) => handle(() => storeLabel(request), request.reviewerId), { validator: refuseWhenClosed });
+  setHandler(skipTaskUpdate, (request) => handle(() => skipLabelTask(request), request.reviewerId), { validator: refuseWhenClosed });
+
+  if (!opened) {
+    const { total } = await createLabelTasks({ runId: input.runId, projectId: input.projectId, doubleLabel: input.doubleLabel });
+    opened = newLabelingProgress(total, input.deadline);
+  }
+  const progress: LabelingProgress = opened;
+  setHandler(labelingProgressQuery, () => progress);
+  log.info('labeling queue open', { ...about, total: progress.total, done: progress.done, generation: progress.generation, deadline: progress.deadline });
 
   const historyLimit = input.historyEventLimit ?? 10_000;
   const needsNewRun = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;

@@ -3,13 +3,8 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
 import type { JudgeSettings } from '../core/judge/judge-settings';
-import { judgeEvalCases } from './judging-activities';
-
-const { prepareRecalibration, proposeJudgeCandidates, decideRecalibration } = proxyActivities<FlywheelActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-});
-
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS } from '../core/runs/run-stage';
+import { judgingActivity } from './judging-activities';
 
 export interface RecalibrationInput {
   runId: string;
@@ -17,9 +12,18 @@ export interface RecalibrationInput {
   activeVersionId: string;
   settings: JudgeSettings;
   sliceDimension: string | null;
+  /** See DEFAULT_HEARTBEAT_TIMEOUT_MS in core/runs/run-stage.ts. */
+  heartbeatTimeoutMs?: number;
 }
 
 export async function recalibrateJudge(input: RecalibrationInput) {
+  const heartbeatTimeoutMs = input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  const { prepareRecalibration, proposeJudgeCandidates, decideRecalibration } = proxyActivities<FlywheelActivities>({
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  });
+  const judgeEvalCases = judgingActivity(heartbeatTimeoutMs);
   const split = await prepareRecalibration({ runId: input.runId, projectId: input.projectId, tuningShare: input.settings.tuningShare });
   await judgeEvalCases({ judgeVersionId: input.activeVersionId, caseIds: [...split.tuningCaseIds, ...split.validationCaseIds] });
   const candidates = await proposeJudgeCandidates({

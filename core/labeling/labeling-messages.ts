@@ -35,6 +35,8 @@ export interface LabelingQueueInput {
   historyEventLimit?: number;
   /** Set by continue-as-new: the state carried over. */
   carried?: LabelingProgress;
+  /** See DEFAULT_HEARTBEAT_TIMEOUT_MS in core/runs/run-stage.ts. */
+  heartbeatTimeoutMs?: number;
 }
 
 export interface DimensionAgreementSummary {

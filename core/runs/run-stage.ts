@@ -15,7 +15,16 @@ export interface FlywheelRunInput {
   periodEnd: string;
   /** Tests only: makes the labeling queue continue-as-new early. */
   labelingHistoryEventLimit?: number;
+  /** How long an activity may go without a heartbeat; see DEFAULT_HEARTBEAT_TIMEOUT_MS. */
+  heartbeatTimeoutMs?: number;
 }
+
+/**
+ * Every activity heartbeats while it runs (worker.ts), so a worker that dies mid-activity is
+ * noticed after this long and the activity is retried on another worker, instead of after
+ * its whole start-to-close timeout. Fault tests shorten it.
+ */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 
 export interface ReleaseTraceCount {
   releaseName: string | null;
