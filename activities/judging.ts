@@ -23,7 +23,7 @@ import { heartbeat } from './heartbeat';
  * are judged again by the retried activity, never twice stored (unique per version and
  * subject, skipDuplicates).
  */
-const SCORE_BATCH = 50;
+const SCORE_BATCH = Number(process.env.JUDGE_SCORE_BATCH ?? 50);
 const SCORE_FLUSH_MS = 250;
 
 function scoreWriter(db: Db) {

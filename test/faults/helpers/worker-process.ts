@@ -57,6 +57,8 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     FLYWHEEL_SIMULATOR_URL: options.simulatorUrl,
     // A killed worker's cached workflows move to its successor after a second, not ten.
     WORKER_STICKY_QUEUE_TIMEOUT_MS: '1000',
+    // One judge score per write, so a fault point can stop the worker half-way through a batch.
+    JUDGE_SCORE_BATCH: '1',
     ...options.env,
   };
   delete env.OPENAI_API_KEY;
