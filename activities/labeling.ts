@@ -6,10 +6,12 @@ import type { CloseReason } from '../core/labeling/labeling-progress';
 import { doubleLabelCount } from '../core/labeling/labeling-settings';
 import { DIMENSIONS, summarisePointwiseAgreement, type PointwisePair } from '../core/stats/agreement';
 import type { Db } from '../db/client';
+import { Prisma } from '../generated/prisma/client';
 import { activityLog } from './activity-log';
 import { faultPoint } from './fault-injection';
 
 /** A refusal the workflow passes back to the reviewer; never retried. */
+const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 const refuse = (message: string) => ApplicationFailure.create({ message, type: 'TaskRefused', nonRetryable: true });
 const refuseChanged = (taskId: string): never => {
   throw refuse(`task ${taskId} changed hands; reload it`);
@@ -112,6 +114,11 @@ export function createLabelingActivities(db: Db) {
         });
         activityLog().info('label stored', { flywheelRunId: task.runId, taskId: task.id, traceId: task.traceId, labelId: label.id, reviewerKeyId: request.reviewerId, verdict });
         return { taskId: task.id, labelId: label.id, status: 'done', duplicate: false };
+      }).catch((error: unknown) => {
+        // The same reviewer's label of the other slot committed in between (the sibling check
+        // above could not see it yet): the unique (run, trace, reviewer) key refused this one.
+        if (isUniqueViolation(error)) throw refuse('you already labelled this trace in this run; a second label must come from another reviewer');
+        throw error;
       });
       faultPoint('label-stored');
       return outcome;

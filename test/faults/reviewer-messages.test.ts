@@ -58,11 +58,11 @@ describe('reviewers\' messages twice, out of order, late, misdirected', () => {
     await database?.drop();
   });
 
-  /** A running queue of `size` single-label tasks and two reviewers. */
-  async function openQueue(name: string, size: number) {
-    const project = await database.db.project.create({
-      data: { name, samplingPolicy: { sampleSize: size, sliceFloor: 1 }, labelingSettings: { doubleLabelShare: 0, minDoubleLabelled: 0, deadlineHours: 24 } },
-    });
+  /** A running queue of `size` tasks (single-label, or every trace double-labelled) and two reviewers. */
+  async function openQueue(name: string, size: number, options: { doubleLabelled?: boolean } = {}) {
+    const traces = options.doubleLabelled ? size / 2 : size;
+    const labelingSettings = options.doubleLabelled ? { doubleLabelShare: 1, minDoubleLabelled: traces, deadlineHours: 24 } : { doubleLabelShare: 0, minDoubleLabelled: 0, deadlineHours: 24 };
+    const project = await database.db.project.create({ data: { name, samplingPolicy: { sampleSize: traces, sliceFloor: 1 }, labelingSettings } });
     await ingestParsedTraces(database.db, project.id, validateTraceItems(syntheticTraces(120, { prefix: `${name}-` })));
     const reviewers = await Promise.all([1, 2].map((i) => createApiKey(database.db, { name: `${name} reviewer ${i}`, role: 'reviewer', projectId: project.id })));
     const started = await api.graphql('mutation($p: ID!, $s: DateTime, $e: DateTime) { startFlywheelRun(projectId: $p, periodStart: $s, periodEnd: $e) { id workflowId } }', { p: project.id, s: PERIOD.periodStart, e: PERIOD.periodEnd }, admin);
@@ -134,6 +134,24 @@ describe('reviewers\' messages twice, out of order, late, misdirected', () => {
       expect([e.data!.skipTask!.duplicate, f.data!.skipTask!.duplicate].sort()).toEqual([false, true]);
     }
     expect(await expectCountsAgree(queue, run.id)).toMatchObject({ done: 6, skipped: 3 });
+  });
+
+  it('one reviewer sending both labels of a double-labelled trace at once: one is stored, the other refused', async () => {
+    const { run, queue, tasks, r1, r2 } = await openQueue('both-slots-at-once', 8, { doubleLabelled: true });
+    const byTrace = new Map<string, typeof tasks>();
+    for (const task of tasks) byTrace.set(task.traceId, [...(byTrace.get(task.traceId) ?? []), task]);
+    expect([...byTrace.values()].map((pair) => pair.length)).toEqual([2, 2, 2, 2]);
+    for (const [traceId, [slot1, slot2]] of byTrace) {
+      const outcomes = await Promise.all([submit(r1.key, slot1!.id), submit(r1.key, slot2!.id)]);
+      const refused = outcomes.filter((o) => o.errors);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.errors![0]!.message).toMatch(/another reviewer/);
+      expect(await database.db.label.count({ where: { runId: run.id, traceId, reviewerId: r1.id } })).toBe(1);
+      // The other reviewer takes the slot that is left.
+      const left = outcomes[0]!.errors ? slot1! : slot2!;
+      expect((await submit(r2.key, left.id)).data!.submitLabel).toEqual({ status: 'done', duplicate: false });
+    }
+    expect((await expectCountsAgree(queue, run.id)).done).toBe(8);
   });
 
   it('a skip after a label and a label after a skip: the first stands, the second is answered as such or refused', async () => {
