@@ -22,6 +22,8 @@ export interface Completion {
   text: string;
   inputTokens: number | null;
   outputTokens: number | null;
+  /** The model stopped at its token limit (finish_reason length / stop_reason max_tokens). */
+  truncated: boolean;
   /** From the call's start (see callSlots) to its answer, the SDK's retries and their backoff included. */
   latencyMs: number;
 }
@@ -126,7 +128,7 @@ export function createCompleter(endpoint: JudgeEndpoint, options: JudgeClientOpt
         // This SDK version takes no temperature on messages.create; the model default applies.
         const reply = await client.messages.create({ model: endpoint.model, max_tokens: 1024, system, messages: turns });
         const text = reply.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
-        return { text, inputTokens: reply.usage.input_tokens, outputTokens: reply.usage.output_tokens };
+        return { text, inputTokens: reply.usage.input_tokens, outputTokens: reply.usage.output_tokens, truncated: reply.stop_reason === 'max_tokens' };
       });
   }
   const baseURL =
@@ -142,7 +144,8 @@ export function createCompleter(endpoint: JudgeEndpoint, options: JudgeClientOpt
         response_format: { type: 'json_object' },
         messages: [{ role: 'system', content: system }, ...turns],
       });
-      return { text: reply.choices[0]?.message?.content ?? '', inputTokens: reply.usage?.prompt_tokens ?? null, outputTokens: reply.usage?.completion_tokens ?? null };
+      const choice = reply.choices[0];
+      return { text: choice?.message?.content ?? '', inputTokens: reply.usage?.prompt_tokens ?? null, outputTokens: reply.usage?.completion_tokens ?? null, truncated: choice?.finish_reason === 'length' };
     });
 }
 
@@ -193,7 +196,9 @@ async function callWithRepair<T>(
     add(repaired);
     const second = read(repaired.text);
     if (second.ok) return { ok: true, value: second.value, attempts, ...usage() };
-    return { ok: false, reason: `not a valid ${what} after a repair attempt: ${second.reason}`, attempts, ...usage() };
+    // Say so when the model ran out of tokens: the fix is a larger limit, not a better prompt.
+    const cutOff = repaired.truncated ? "the reply was cut off at the model's token limit; " : '';
+    return { ok: false, reason: `not a valid ${what} after a repair attempt: ${cutOff}${second.reason}`, attempts, ...usage() };
   } catch (error) {
     // Exhausted SDK retries (429/5xx/timeouts): a failure with its cause, never a score.
     if (error instanceof ProviderCallError) latencyMs += error.latencyMs;

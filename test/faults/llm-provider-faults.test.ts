@@ -140,6 +140,8 @@ describe('the LLM provider misbehaves during a run', () => {
     const reasons = judged.failed.map((s) => s.failureReason!.replace(/:.*/s, ''));
     expect(reasons).toContain('not a valid judgment after a repair attempt');
     expect(reasons).toContain('provider call failed');
+    // A reply cut off at the token limit says so, and is never taken for a score.
+    expect(judged.failed.some((s) => /cut off at the model's token limit/.test(s.failureReason!))).toBe(true);
     // The run's summary says the same as the rows.
     expect(state.judging).toMatchObject({ cases: judged.cases, scored: judged.scored.length, failed: judged.failed.length });
     expect(state.judging!.failureReasons.length).toBeGreaterThan(0);
