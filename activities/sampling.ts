@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { allocateSample, activeStrata, UNTAGGED_SLICE, type CellAllocation } from '../core/sampling/allocation';
 import { keepDistinctCandidates } from '../core/sampling/near-duplicates';
 import type { SamplingPolicy, StratumKind } from '../core/sampling/policy';
+import { NEGATIVE_SIGNAL_KINDS, type SignalKind } from '../core/signals/derive-signals';
 import type { SampleReport } from '../core/sampling/sample-report';
 import type { FlywheelRunInput } from '../core/runs/run-stage';
 import type { Db } from '../db/client';
@@ -45,12 +46,24 @@ function hashKey(seed: string): string {
   return BigInt.asIntN(64, BigInt(`0x${createHash('md5').update(seed, 'utf8').digest('hex').slice(0, 16)}`)).toString();
 }
 
-function stratumCase(strata: StratumKind[], firstParam: number): { sql: string; params: string[][] } {
-  const branches = strata.map((s, i) => `WHEN t.negative_signals && $${firstParam + i}::text[] THEN '${s}'`);
-  // Most traces have no signal: one cardinality() instead of an overlap test per stratum.
+/** The trace_sampling_key.negative_mask bits of these signal kinds (bit i = NEGATIVE_SIGNAL_KINDS[i]). */
+export function negativeMaskOf(kinds: readonly string[]): number {
+  let mask = 0;
+  for (const kind of kinds) {
+    const bit = NEGATIVE_SIGNAL_KINDS.indexOf(kind as SignalKind);
+    // A stratum signal outside the mask would silently never match.
+    if (bit < 0) throw new RangeError(`${kind} is not a negative signal kind`);
+    mask |= 1 << bit;
+  }
+  return mask;
+}
+
+function stratumCase(strata: StratumKind[], firstParam: number): { sql: string; params: number[] } {
+  const branches = strata.map((s, i) => `WHEN k.negative_mask & $${firstParam + i}::int <> 0 THEN '${s}'`);
+  // Most traces have no signal: one test instead of one per stratum.
   return {
-    sql: `CASE WHEN cardinality(t.negative_signals) = 0 THEN 'baseline' ${branches.join(' ')} ELSE 'baseline' END`,
-    params: strata.map((s) => [...STRATUM_SIGNALS[s]]),
+    sql: `CASE WHEN k.negative_mask = 0 THEN 'baseline' ${branches.join(' ')} ELSE 'baseline' END`,
+    params: strata.map((s) => negativeMaskOf(STRATUM_SIGNALS[s])),
   };
 }
 
@@ -83,18 +96,20 @@ export function createSamplingActivities(db: Db) {
       const seed = policy.seed ?? input.runId;
       const strata = activeStrata(policy);
       const stratum = stratumCase(strata, 5);
-      const sliceExpr = policy.sliceDimension ? `COALESCE(t.slice->>$4, '${UNTAGGED_SLICE}')` : `'${UNTAGGED_SLICE}'`;
-      const inPeriod = 't.project_id = $1::uuid AND t.timestamp >= $2::timestamptz AND t.timestamp < $3::timestamptz';
+      // Both passes read trace_sampling_key (the sampling columns of trace, kept by triggers)
+      // and go to trace itself only for the few hundred candidates they return.
+      const sliceExpr = policy.sliceDimension ? `COALESCE(k.slice->>$4, '${UNTAGGED_SLICE}')` : `'${UNTAGGED_SLICE}'`;
+      const inPeriod = 'k.project_id = $1::uuid AND k.timestamp >= $2::timestamptz AND k.timestamp < $3::timestamptz';
       const baseParams = [input.projectId, input.periodStart, input.periodEnd, policy.sliceDimension ?? '', ...stratum.params];
 
       // Eligible traces per cell = the period's traces per cell minus its labelled ones:
       // the big count needs no join, the small one starts from the labels.
       const cellCounts = (filter: string) =>
-        `SELECT ${sliceExpr} AS slice_value, ${stratum.sql} AS stratum, count(*) AS n FROM trace t WHERE ${inPeriod}${filter} GROUP BY 1, 2`;
+        `SELECT ${sliceExpr} AS slice_value, ${stratum.sql} AS stratum, count(*) AS n FROM trace_sampling_key k WHERE ${inPeriod}${filter} GROUP BY 1, 2`;
       const [all, labelled] = await Promise.all([
         readWithoutJit<{ slice_value: string; stratum: string; n: bigint }[]>(db, cellCounts(''), ...baseParams),
         db.$queryRawUnsafe<{ slice_value: string; stratum: string; n: bigint }[]>(
-          cellCounts(' AND EXISTS (SELECT 1 FROM label l WHERE l.trace_id = t.id)'),
+          cellCounts(' AND EXISTS (SELECT 1 FROM label l WHERE l.trace_id = k.trace_id)'),
           ...baseParams,
         ),
       ]);
@@ -121,16 +136,16 @@ export function createSamplingActivities(db: Db) {
         readWithoutJit<CandidateRow[]>(
           db,
           `WITH eligible AS (
-                  SELECT t.id, t.input, t.negative_signals, ${sliceExpr} AS slice_value, ${stratum.sql} AS stratum
-                    FROM trace t
+                  SELECT k.trace_id AS id, ${sliceExpr} AS slice_value, ${stratum.sql} AS stratum
+                    FROM trace_sampling_key k
                    WHERE ${inPeriod}),
                 thinned AS (
                   SELECT e.*, c.lim
                     FROM eligible e
                     JOIN unnest($${6 + strata.length}::text[], $${7 + strata.length}::text[], $${8 + strata.length}::int[], $${9 + strata.length}::int8[])
-                           AS c(stratum, slice, lim, mask)
+                           AS c(stratum, slice, lim, prefilter)
                       ON c.stratum = e.stratum AND c.slice = e.slice_value
-                   WHERE c.mask = 0 OR (uuid_hash_extended(e.id, $${10 + strata.length}::int8) & c.mask) = 0),
+                   WHERE c.prefilter = 0 OR (uuid_hash_extended(e.id, $${10 + strata.length}::int8) & c.prefilter) = 0),
                 ranked AS (
                   SELECT h.*,
                          row_number() OVER w AS rn,
@@ -139,8 +154,9 @@ export function createSamplingActivities(db: Db) {
                    WHERE NOT EXISTS (SELECT 1 FROM label l WHERE l.trace_id = h.id)
                   WINDOW w AS (PARTITION BY h.stratum, h.slice_value
                                ORDER BY md5($${5 + strata.length}::text || ':' || h.id::text) COLLATE "C", h.id::text COLLATE "C"))
-           SELECT r.id, r.input, r.negative_signals, r.slice_value, r.stratum, r.rn, r.survivors
+           SELECT r.id, t.input, t.negative_signals, r.slice_value, r.stratum, r.rn, r.survivors
              FROM ranked r
+             JOIN trace t ON t.id = r.id
             WHERE r.rn <= r.lim`,
           ...baseParams,
           seed,

@@ -35,6 +35,8 @@ export const SIGNAL_KINDS: readonly SignalKind[] = [
 /**
  * Kinds that suggest the answer was bad. `long_session` counts: long back-and-forth
  * usually means the user is struggling. `follow_up` is neutral; `thumbs_up` positive.
+ * The order is stored: bit i of trace_sampling_key.negative_mask is the i-th kind (SQL
+ * function trace_negative_mask), so new kinds go at the end, with a migration.
  */
 export const NEGATIVE_SIGNAL_KINDS: readonly SignalKind[] = [
   'thumbs_down',
