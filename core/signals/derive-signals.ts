@@ -1,7 +1,7 @@
 // Implicit and explicit quality signals per trace. Most implicit signals only exist in
 // context (a rephrase is about the *next* message), so derivation works on a whole
 // session at once. Every signal says how it was derived, so a reviewer can check it.
-import { similarity } from '../text/normalize';
+import { featuresSimilarity, similarityFeatures } from '../text/normalize';
 import type { TraceEvents, TraceFeedback } from '../traces/trace-schema';
 
 export type SignalKind =
@@ -193,6 +193,8 @@ export function deriveSessionSignals(turns: readonly SessionTurn[], config: Sign
   const cfg = resolveConfig(config);
   const sorted = sortSessionTurns(turns);
   const n = sorted.length;
+  // Each input is compared with its neighbours on both sides: its features are computed once.
+  const features = sorted.map((t) => similarityFeatures(t.input));
   return sorted.map((t, i) => {
     const signals: Signal[] = [];
     const next = sorted[i + 1];
@@ -207,7 +209,7 @@ export function deriveSessionSignals(turns: readonly SessionTurn[], config: Sign
 
     if (next !== undefined) {
       // The user's next message restating this one means this answer did not land.
-      const sim = similarity(next.input, t.input);
+      const sim = featuresSimilarity(features[i + 1]!, features[i]!).score;
       const other = `${label(next, i + 1)}'s input`;
       if (sim >= cfg.rephraseThreshold) {
         signals.push({

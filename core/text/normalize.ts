@@ -21,6 +21,7 @@ const WHITESPACE = /\s+/gu;
  * Idempotent: normalizeText(normalizeText(s)) === normalizeText(s).
  */
 export function normalizeText(s: string): string {
+  if (ASCII_ONLY.test(s)) return normalizeAscii(s);
   let t = s;
   // Repeat until stable (normally 1–2 passes): removing a mark or symbol can expose a new
   // NFKC/lowercase mapping, and idempotence is what makes the dedupe key trustworthy.
@@ -30,6 +31,20 @@ export function normalizeText(s: string): string {
     t = next;
   }
   return t;
+}
+
+// For ASCII (most traffic) the rules above come down to this: NFKC and NFD change nothing,
+// there are no marks or format characters, every ASCII punctuation or symbol character is
+// \p{P}, \p{Sm}, \p{Sc} or \p{Sk}, and the result ([a-z0-9 ]) is already stable, so one
+// pass without the Unicode normalisations gives the same string (test/core/text checks it
+// against the general path).
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const ASCII_APOSTROPHES = /['`]/g;
+const ASCII_BREAKS = /[!-&(-/:-@[-_{-~\x00-\x1f\x7f]/g;
+const ASCII_SPACES = /\s+/g;
+
+function normalizeAscii(s: string): string {
+  return s.toLowerCase().replace(ASCII_APOSTROPHES, '').replace(ASCII_BREAKS, ' ').replace(ASCII_SPACES, ' ').trim();
 }
 
 function normalizeOnce(s: string): string {
@@ -71,10 +86,19 @@ export function tokenShingles(s: string, n = 3): Set<string> {
   return shinglesOfNormalized(normalizeText(s), n);
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function shinglesOfNormalized(norm: string, n: number): Set<string> {
   const out = new Set<string>();
   if (norm === '') return out;
-  const chars = Array.from(` ${norm} `);
+  const padded = ` ${norm} `;
+  // Without surrogate pairs every code point is one code unit: slice the string directly.
+  if (!SURROGATE.test(padded)) {
+    if (padded.length <= n) out.add(padded);
+    else for (let i = 0; i + n <= padded.length; i++) out.add(padded.slice(i, i + n));
+    return out;
+  }
+  const chars = Array.from(padded);
   if (chars.length <= n) {
     out.add(chars.join(''));
     return out;
