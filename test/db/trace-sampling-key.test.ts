@@ -12,14 +12,16 @@ import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
 
-const MIGRATION = '20261202164740_trace_sampling_key';
+const MIGRATION = '20261202170247_trace_sampling_key';
 
 // Rows where trace and its sampling key disagree (or one is missing): must always be 0.
 const MISMATCHES = `
-  SELECT count(*)::int AS n FROM trace t FULL JOIN trace_sampling_key k ON k.trace_id = t.id
+  SELECT count(*)::int AS n
+    FROM trace t
+    FULL JOIN (trace_sampling_key k JOIN trace_slice s ON s.id = k.slice_id) ON k.trace_id = t.id
    WHERE t.id IS NULL OR k.trace_id IS NULL
-      OR (t.project_id, t.timestamp, t.slice, trace_negative_mask(t.negative_signals))
-         IS DISTINCT FROM (k.project_id, k.timestamp, k.slice, k.negative_mask)`;
+      OR (t.project_id, t.project_id, t.timestamp, t.slice, trace_negative_mask(t.negative_signals))
+         IS DISTINCT FROM (k.project_id, s.project_id, k.timestamp, s.slice, k.negative_mask)`;
 
 describe('trace_sampling_key (kept by triggers on trace)', () => {
   let database: TestDatabase;
@@ -59,7 +61,11 @@ describe('trace_sampling_key (kept by triggers on trace)', () => {
     const summary = await ingestParsedTraces(database.db, projectId, validateTraceItems([...resent, later]));
     expect(summary).toMatchObject({ accepted: 1, updated: 50 });
     expect(await mismatches()).toBe(0);
-    expect(await database.db.traceSamplingKey.count({ where: { slice: { equals: { intent: 'changed' } } } })).toBe(50);
+    const changed = await database.db.traceSlice.findFirstOrThrow({ where: { projectId, slice: { equals: { intent: 'changed' } } } });
+    expect(await database.db.traceSamplingKey.count({ where: { sliceId: changed.id } })).toBe(50);
+    // One dictionary entry per distinct slice of the project.
+    const distinct = await database.db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(DISTINCT slice)::int AS n FROM trace WHERE project_id = $1::uuid`, projectId);
+    expect(await database.db.traceSlice.count({ where: { projectId } })).toBeGreaterThanOrEqual(distinct[0]!.n);
   });
 
   it('follows plain updates, deletes and a project deleted with its traces', async () => {
@@ -79,6 +85,7 @@ describe('trace_sampling_key (kept by triggers on trace)', () => {
     expect(await keys()).toBe(319);
     await database.db.project.delete({ where: { id: other } });
     expect(await keys()).toBe(299);
+    expect(await database.db.traceSlice.count({ where: { projectId: other } })).toBe(0);
     expect(await mismatches()).toBe(0);
   });
 });
