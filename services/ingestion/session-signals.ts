@@ -12,7 +12,7 @@ export interface SignalSettings {
 }
 
 /** A stored turn, with what is needed to tell whether its derived signals changed. */
-export interface StoredTurn extends SessionTurn {
+interface StoredTurn extends SessionTurn {
   sessionId: string;
   externalId: string;
   negativeSignals: string[];
@@ -135,7 +135,7 @@ export async function writeSignalRows(c: SqlClient, replaced: readonly string[],
   }
 }
 
-export interface SignalRow {
+interface SignalRow {
   kind: string;
   value: number | null;
   derivation: string;

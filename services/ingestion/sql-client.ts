@@ -17,7 +17,7 @@ export interface CopySqlClient extends SqlClient {
   copy(sql: string, rows: string): Promise<void>;
 }
 
-export type PrismaTx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+type PrismaTx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 export function prismaSqlClient(tx: PrismaTx): SqlClient {
   return { query: <T>(sql: string, params: readonly unknown[] = []) => tx.$queryRawUnsafe<T[]>(sql, ...params) };

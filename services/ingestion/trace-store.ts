@@ -203,24 +203,26 @@ async function upsertTraces(c: SqlClient, projectId: string, rows: readonly Plan
   );
 }
 
+/** The stored rows of these ids, by id. */
+async function lookUp(c: SqlClient, projectId: string, externalIds: readonly string[]): Promise<Map<string, ExistingRow>> {
+  const rows = await c.query<ExistingRow>(
+    // One probe of the unique index per id (fenced like readSessionTurns: without
+    // statistics the planner scans the whole project for `external_id = ANY(...)`).
+    `SELECT t.* FROM unnest($2::text[]) AS e(external_id)
+       CROSS JOIN LATERAL (
+         SELECT id, external_id, session_id, content_hash, thumb::text AS thumb, rating, feedback_comment, regenerated, copied, escalated, abandoned
+           FROM trace WHERE project_id = $1::uuid AND trace.external_id = e.external_id OFFSET 0) AS t`,
+    [projectId, externalIds],
+  );
+  return new Map(rows.map((row) => [row.external_id, row]));
+}
+
 /** Stores one batch (distinct ids) in the transaction of `c`. */
 export async function storeTraceBatch(c: CopySqlClient, projectId: string, batch: readonly HashedTrace[], settings: SignalSettings, releaseIds: ReleaseIds): Promise<StoredBatchResult> {
   if (batch.length === 0) return { inserted: 0, updated: 0, unchanged: 0, sessionsRecomputed: 0 };
   await resolveReleases(c, projectId, [...new Set(batch.map((b) => b.trace.release).filter((r): r is string => r !== null))], releaseIds);
 
-  const existing = new Map(
-    (
-      await c.query<ExistingRow>(
-        // One probe of the unique index per id (fenced like readSessionTurns: without
-        // statistics the planner scans the whole project for `external_id = ANY(...)`).
-        `SELECT t.* FROM unnest($2::text[]) AS e(external_id)
-           CROSS JOIN LATERAL (
-             SELECT id, external_id, session_id, content_hash, thumb::text AS thumb, rating, feedback_comment, regenerated, copied, escalated, abandoned
-               FROM trace WHERE project_id = $1::uuid AND trace.external_id = e.external_id OFFSET 0) AS t`,
-        [projectId, batch.map((b) => b.trace.id)],
-      )
-    ).map((row) => [row.external_id, row]),
-  );
+  const existing = await lookUp(c, projectId, batch.map((b) => b.trace.id));
   const planned = batch.filter((b) => existing.get(b.trace.id)?.content_hash !== b.hash).map((b) => mergeStored(b.trace, b.hash, existing.get(b.trace.id)));
   if (planned.length === 0) return { inserted: 0, updated: 0, unchanged: batch.length, sessionsRecomputed: 0 };
 
@@ -229,15 +231,28 @@ export async function storeTraceBatch(c: CopySqlClient, projectId: string, batch
   for (const p of planned) if (!p.insert) sessions.add(existing.get(p.trace.id)!.session_id);
   const plannedIds = new Set(planned.map((p) => p.trace.id));
   await lockSessions(c, projectId, [...sessions]);
-  const stored = (await readSessionTurns(c, projectId, [...sessions])).filter((t) => !plannedIds.has(t.externalId));
-  const signals = deriveSignals([...stored, ...planned.map(turnOf)], settings);
-
+  // Known traces again, now that their sessions are locked: feedback recorded since the
+  // first look must be what derivation sees (a trace that meanwhile moved or became equal
+  // sends this batch to the re-derivation below).
   const fresh = planned.filter((p) => p.insert);
-  const changed = planned.filter((p) => !p.insert);
+  let changed = planned.filter((p) => !p.insert);
+  let stale = false;
+  if (changed.length > 0) {
+    const now = await lookUp(c, projectId, changed.map((p) => p.trace.id));
+    changed = changed.map((p) => {
+      const row = now.get(p.trace.id);
+      const before = existing.get(p.trace.id)!;
+      if (!row || row.id !== before.id || row.session_id !== before.session_id || row.content_hash === p.hash) stale = true;
+      return row ? mergeStored(p.trace, p.hash, row) : p;
+    });
+  }
+  const stored = (await readSessionTurns(c, projectId, [...sessions])).filter((t) => !plannedIds.has(t.externalId));
+  const signals = deriveSignals([...stored, ...fresh.map(turnOf), ...changed.map(turnOf)], settings);
+
   if (fresh.length > 0) await copyNewTraces(c, projectId, fresh, releaseIds, signals);
   const written = changed.length > 0 ? await upsertTraces(c, projectId, changed, releaseIds, signals) : [];
   const byExternalId = new Map(written.map((w) => [w.external_id, w]));
-  const asPlanned = written.length === changed.length && changed.every((p) => byExternalId.get(p.trace.id)?.id === p.id && byExternalId.get(p.trace.id)?.inserted === false);
+  const asPlanned = !stale && written.length === changed.length && changed.every((p) => byExternalId.get(p.trace.id)?.id === p.id && byExternalId.get(p.trace.id)?.inserted === false);
   const inserted = fresh.length + written.filter((w) => w.inserted).length;
   const result = { inserted, updated: fresh.length + written.length - inserted, unchanged: batch.length - fresh.length - written.length, sessionsRecomputed: sessions.size };
   if (!asPlanned) {
@@ -250,9 +265,9 @@ export async function storeTraceBatch(c: CopySqlClient, projectId: string, batch
   const storedRows = await readSignalRows(c, stored.map((t) => t.traceId));
   const changedStored = stored.filter((t) => !sameSignalRows(storedRows.get(t.traceId), signals.get(t.traceId) ?? []));
   const rows = new Map<string, readonly Signal[]>();
-  for (const p of planned) rows.set(p.id, signals.get(p.id) ?? []);
+  for (const p of [...fresh, ...changed]) rows.set(p.id, signals.get(p.id) ?? []);
   for (const t of changedStored) rows.set(t.traceId, signals.get(t.traceId) ?? []);
-  await writeSignalRows(c, [...planned.filter((p) => !p.insert).map((p) => p.id), ...changedStored.map((t) => t.traceId)], rows);
+  await writeSignalRows(c, [...changed.map((p) => p.id), ...changedStored.map((t) => t.traceId)], rows);
   await writeNegativeSignals(
     c,
     stored.flatMap((t) => {

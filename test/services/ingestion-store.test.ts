@@ -139,6 +139,24 @@ describe('signals written at ingestion', () => {
     expect(normalised(await snapshot(projectId))).toEqual(normalised(await rederived(projectId, { highLatencyMs: null })));
   });
 
+  it('derives from feedback recorded between the batch\'s first look and its lock', async () => {
+    const projectId = await newProject('race-feedback');
+    const traces = tracesWithoutLatency(10, 'rf-').map((t) => ({ ...t, feedback: undefined }));
+    await ingestParsedTraces(database.db, projectId, validateTraceItems(traces));
+    const principal = { keyId: 'k', role: 'admin' as const, projectId: null };
+    await recordFeedback(database.db, principal as never, projectId, { traceId: 'rf-0', thumb: 'down' });
+    // The first look still sees rf-0 without its thumb; the look after the lock sees it.
+    let looks = 0;
+    const pool = poolOf(database.db);
+    await inTransaction(pool, (client) =>
+      storeTraceBatch(blind(pgSqlClient(client), (rows) => (++looks === 1 ? rows.map((r) => ({ ...r, thumb: null })) : rows)), projectId, hashed([{ ...traces[0], output: 'changed' }]), { highLatencyMs: null }, new Map()),
+    );
+    expect(looks).toBe(2);
+    const stored = normalised(await snapshot(projectId));
+    expect(stored['rf-0']!.negative).toContain('thumbs_down');
+    expect(stored).toEqual(normalised(await rederived(projectId, { highLatencyMs: null })));
+  });
+
   it('two uploads of overlapping traces at once store each trace once', async () => {
     const projectId = await newProject('concurrent');
     // The same ids in the same order: both uploads look up each batch while the other is
