@@ -1,15 +1,19 @@
 // Ingestion benchmark: streams N synthetic traces through the real POST /v1/traces
-// endpoint (server in-process, on an ephemeral port) and compares the rate with
+// endpoint (server in-process, on an ephemeral port; the client, bench/upload-client.mjs,
+// in a process of its own) and compares the rate with
 // PostgreSQL's own COPY FROM STDIN of the same rows into a scratch table.
 //   npx tsx bench/ingest.ts [--traces 200000] [--database-url postgresql://...]
 // The bench creates a scratch database flywheel_bench_<random> on that server, applies
 // the project's migrations, and drops the database at the end (also on Ctrl-C).
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { Client as TemporalClient } from '@temporalio/client';
@@ -23,6 +27,8 @@ import { withDatabase } from '../db/database-url';
 import { applyMigrations } from '../db/schema-engine';
 import { createApiKey } from '../services/api-keys';
 import { splitNdjsonLines } from '../services/ingestion/ndjson-lines';
+import { recomputeSessionSignals } from '../services/ingestion/session-signals';
+import { pgSqlClient } from '../services/ingestion/sql-client';
 
 const program = new Command()
   .name('bench:ingest')
@@ -309,6 +315,7 @@ async function main(): Promise<void> {
     const { plain: ingestKey } = await createApiKey(db, { name: 'bench ingest', role: 'ingest', projectId: project.id });
 
     global.gc?.();
+    const loadAtStart = os.loadavg().map((x) => x.toFixed(2)).join(' ');
     const baselineRss = process.memoryUsage().rss;
     let peakRss = baselineRss;
     let peakHeap = process.memoryUsage().heapUsed;
@@ -324,26 +331,27 @@ async function main(): Promise<void> {
       const m = process.memoryUsage();
       log(`  ${s.toFixed(0)} s: ${fmtMb(sentBytes)} sent (${((sentBytes / fileBytes) * 100).toFixed(0)}%), ${fmtInt(sentBytes / s / (fileBytes / N))} traces/s so far, rss ${fmtMb(m.rss)}, heap ${fmtMb(m.heapUsed)} used / ${fmtMb(m.heapTotal)} total, external ${fmtMb(m.external)} (array buffers ${fmtMb(m.arrayBuffers)})`);
     }, 15_000);
-    async function* countedBody() {
-      for await (const chunk of createReadStream(ndjsonFile, { highWaterMark: 256 * 1024 })) {
-        sentBytes += (chunk as Buffer).length;
-        yield chunk as Buffer;
-      }
-    }
-    log(`POST ${baseUrl}/v1/traces?projectId=${project.id} (baseline rss ${fmtMb(baselineRss)})`);
-    const response = await fetch(`${baseUrl}/v1/traces?projectId=${project.id}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${ingestKey}` },
-      body: countedBody() as unknown as BodyInit,
-      duplex: 'half',
-    } as RequestInit);
-    const body = await response.text();
+    // The client is its own process (bench/upload-client.mjs, node:http, chunked): this
+    // process's memory and CPU are then the server's alone.
+    log(`POST ${baseUrl}/v1/traces?projectId=${project.id} from a separate client process (baseline rss ${fmtMb(baselineRss)})`);
+    const client = spawn(process.execPath, [fileURLToPath(new URL('./upload-client.mjs', import.meta.url)), `${baseUrl}/v1/traces?projectId=${project.id}`, ingestKey, ndjsonFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const finished = await new Promise<{ status: number; body: string; peakRss: number }>((resolve, reject) => {
+      let last: { status: number; body: string; peakRss: number } | null = null;
+      createInterface({ input: client.stdout! }).on('line', (line) => {
+        const message = JSON.parse(line) as { sent: number; status?: number; body?: string; peakRss?: number };
+        sentBytes = message.sent;
+        if (message.status !== undefined) last = { status: message.status, body: message.body ?? '', peakRss: message.peakRss ?? 0 };
+      });
+      client.on('error', reject);
+      client.on('close', () => (last ? resolve(last) : reject(new Error('the upload client ended without an answer'))));
+    });
+    const body = finished.body;
     const endpointSeconds = seconds(uploadStarted);
     clearInterval(sampler);
     clearInterval(progress);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    if (response.status !== 200) {
-      throw new Error(`POST /v1/traces answered ${response.status} after ${endpointSeconds.toFixed(0)} s (${fmtMb(sentBytes)} sent): ${body.slice(0, 300) || '(empty body)'}` +
+    if (finished.status !== 200) {
+      throw new Error(`POST /v1/traces answered ${finished.status} after ${endpointSeconds.toFixed(0)} s (${fmtMb(sentBytes)} sent): ${body.slice(0, 300) || '(empty body)'}` +
         (endpointSeconds > 290 && server.requestTimeout > 0 ? ` — Node's http server cuts requests off after requestTimeout = ${server.requestTimeout / 1000} s; see --request-timeout` : ''));
     }
     const summary = JSON.parse(body) as { received: number; accepted: number; updated: number; duplicates: number; rejected: number; errors: unknown[] };
@@ -370,6 +378,37 @@ async function main(): Promise<void> {
       `(${(signalRows / storedTraces).toFixed(2)} per trace), ${fmtInt(withSignals)} traces (${((withSignals / storedTraces) * 100).toFixed(1)}%) with ≥1 signal, ` +
       `${fmtInt(Number(counts!.with_negative))} with a negative signal`);
     log(`signal kinds: ${kinds.map((k) => `${k.kind} ${fmtInt(Number(k.n))}`).join(', ')}`);
+
+    // Signals are derived in each batch's own transaction, so there is no backlog to
+    // measure: the answer comes after the last batch committed with its signals. What can
+    // be checked is that they are right: sessions re-derived from what is stored (in a
+    // transaction rolled back) must come out the same. high_latency is left out: it depends
+    // on the project's p90 at the time of each batch.
+    const signalCheck = await (async () => {
+      const checker = new pg.Client({ connectionString: dbUrl });
+      await checker.connect();
+      try {
+        const sample = (await checker.query<{ session_id: string }>(`SELECT session_id FROM (SELECT DISTINCT session_id FROM trace WHERE project_id = $1) s ORDER BY md5(session_id) LIMIT 1000`, [project.id])).rows.map((r) => r.session_id);
+        const read = async () =>
+          (await checker.query<{ line: string }>(
+            `SELECT t.external_id || ' ' || s.kind || '=' || coalesce(s.value::text, '') || ' ' || s.derivation AS line
+               FROM trace t JOIN trace_signal s ON s.trace_id = t.id
+              WHERE t.project_id = $1 AND t.session_id = ANY($2) AND s.kind <> 'high_latency' ORDER BY 1`,
+            [project.id, sample],
+          )).rows.map((r) => r.line);
+        await checker.query('BEGIN');
+        const before = await read();
+        await recomputeSessionSignals(pgSqlClient(checker), project.id, sample, { highLatencyMs: null });
+        const after = await read();
+        await checker.query('ROLLBACK');
+        const afterSet = new Set(after);
+        return { sessions: sample.length, rows: before.length, differing: before.filter((l) => !afterSet.has(l)).length + Math.abs(after.length - before.length) };
+      } finally {
+        await checker.end();
+      }
+    })();
+    log(`signals: ${signalCheck.sessions} sessions re-derived from storage: ${fmtInt(signalCheck.rows)} signal rows, ${signalCheck.differing} differing`);
+    if (signalCheck.differing > 0) problems.push(`${signalCheck.differing} signal rows differ from a re-derivation`);
 
     // 4. The same rows through COPY FROM STDIN.
     const releases = await db.$queryRawUnsafe<{ id: string; name: string }[]>(`SELECT id, name FROM release WHERE project_id = $1::uuid`, project.id);
@@ -398,6 +437,20 @@ async function main(): Promise<void> {
     const copyAllSeconds = await timedCopy(pgClient, 'scratch_trace_all', copyFile);
     log(`COPY into scratch_trace_all (LIKE trace INCLUDING ALL, i.e. all 6 indexes of trace): ${copyAllSeconds.toFixed(1)} s`);
     await pgClient.query('DROP TABLE scratch_trace_all');
+    // (c) Also for reference: into trace itself, for a second project (its 6 indexes, the
+    //     foreign keys to project and release, the sampling-key triggers), still without
+    //     any signal rows: what PostgreSQL spends on these rows whoever sends them.
+    const second = await db.project.create({ data: { name: 'bench-copy' } });
+    const secondReleases = await db.$queryRawUnsafe<{ id: string; name: string }[]>(
+      `INSERT INTO release (id, project_id, name) SELECT gen_random_uuid(), $1::uuid, name FROM release WHERE project_id = $2::uuid RETURNING id, name`,
+      second.id,
+      project.id,
+    );
+    const secondCopyFile = path.join(workDir, 'traces-second.copy');
+    await writeCopyFile(ndjsonFile, secondCopyFile, second.id, new Map(secondReleases.map((r) => [r.name, r.id])));
+    await pgClient.query('CHECKPOINT');
+    const copyTraceSeconds = await timedCopy(pgClient, 'trace', secondCopyFile);
+    log(`COPY into trace itself (6 indexes, 2 foreign keys, sampling-key triggers; no signal rows): ${copyTraceSeconds.toFixed(1)} s`);
 
     // 5. Results.
     const endpointRate = N / endpointSeconds;
@@ -411,10 +464,14 @@ async function main(): Promise<void> {
       ['COPY FROM STDIN (unique idx)', `${fmtInt(copyRate)} rows/s (${copySeconds.toFixed(1)} s)`],
       ['ratio endpoint / COPY', `${ratio.toFixed(3)} (goal >= 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`],
       ['COPY FROM STDIN (all 6 idx)', `${fmtInt(copyAllRate)} rows/s (${copyAllSeconds.toFixed(1)} s), ratio ${(endpointRate / copyAllRate).toFixed(3)}`],
+      ['COPY into trace itself', `${fmtInt(N / copyTraceSeconds)} rows/s (${copyTraceSeconds.toFixed(1)} s), ratio ${(endpointRate / (N / copyTraceSeconds)).toFixed(3)}`],
       ['signal rows per trace', (signalRows / storedTraces).toFixed(2)],
-      ['RSS baseline / peak', `${fmtMb(baselineRss)} / ${fmtMb(peakRss)}`],
-      ['peak RSS delta', fmtMb(peakRss - baselineRss)],
-      ['peak heap used', fmtMb(peakHeap)],
+      ['server RSS baseline / peak', `${fmtMb(baselineRss)} / ${fmtMb(peakRss)}`],
+      ['server peak RSS delta', fmtMb(peakRss - baselineRss)],
+      ['server peak heap used', fmtMb(peakHeap)],
+      ['client (separate process) peak RSS', fmtMb(finished.peakRss)],
+      ['signals re-derived from storage', `${signalCheck.sessions} sessions, ${signalCheck.differing} of ${fmtInt(signalCheck.rows)} rows differ`],
+      ['load average 1/5/15 min (start → end)', `${loadAtStart} → ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log('');

@@ -43,6 +43,7 @@ const FIXED_SEED = 'bench-fixed-seed';
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtMs = (ms: number) => `${ms.toFixed(0)} ms`;
+const loadAverage = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
 const log = (line: string) => console.log(`[bench] ${line}`);
 const median = (xs: number[]) => {
@@ -364,6 +365,8 @@ async function main(): Promise<void> {
 
     const db = createDb(dbUrl);
     cleanups.push(() => db.$disconnect());
+    // The machine is shared: the load around the timed calls says how much to trust them.
+    const loadAtStart = loadAverage();
 
     // Cold: the first call of this process (new connections, no cached plans). The
     // server's shared buffers and the OS page cache are whatever the load left.
@@ -409,6 +412,7 @@ async function main(): Promise<void> {
       [`warm median of ${RUNS}`, `${fmtMs(warmMedian)} (${(warmMedian / GOAL_MS).toFixed(2)}× the 1 s goal: ${warmMedian < GOAL_MS ? 'met' : 'NOT met'})`],
       ['warm min / max', `${fmtMs(Math.min(...warmMs))} / ${fmtMs(Math.max(...warmMs))}`],
       ['same seed → same sample', fpA === fpB ? `yes (${fpA})` : 'NO'],
+      ['load average 1/5/15 min (start → end)', `${loadAtStart} → ${loadAverage()}`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log('');

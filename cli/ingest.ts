@@ -53,6 +53,9 @@ export async function postNdjsonFile<T>(file: string, url: URL, key: string, gzi
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson', ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
       body,
       duplex: 'half',
+      // Node's fetch keeps a copy of a streamed body to replay it on a redirect, i.e. the
+      // whole file in memory by the end (nodejs/undici#4058); this endpoint never redirects.
+      redirect: 'error',
     } as RequestInit);
     const payload = (await response.json()) as T | { error: { code: string; message: string } };
     if (payload && typeof payload === 'object' && 'error' in payload) throw new Error(`${response.status} ${payload.error.code}: ${payload.error.message}`);

@@ -60,6 +60,31 @@ function readCharColumnsAsText(adapter: object): void {
   }
 }
 
+type ExecuteScript = (script: string) => Promise<void>;
+interface ScriptRunner {
+  client: { query(sql: string): Promise<unknown> };
+  onError(error: unknown): never;
+}
+
+// adapter-pg 7.10.1 runs a migration script by splitting it on every ';', which cuts a
+// function body ($$ ... ; ... $$) in pieces. The native engine behind `prisma migrate
+// deploy` sends the script whole; so does this, as one simple-protocol query (several
+// statements, one implicit transaction).
+const wholeScriptPrototypes = new WeakSet<object>();
+function runScriptsWhole(adapter: object): void {
+  for (let proto = Object.getPrototypeOf(adapter); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (!Object.prototype.hasOwnProperty.call(proto, 'executeScript') || wholeScriptPrototypes.has(proto)) continue;
+    proto.executeScript = async function (this: ScriptRunner, script: string) {
+      try {
+        await this.client.query(script);
+      } catch (error) {
+        this.onError(error);
+      }
+    } satisfies ExecuteScript;
+    wholeScriptPrototypes.add(proto);
+  }
+}
+
 // adapter-pg 7.10.1 drops the shadow database before closing its own pool on it, so
 // Postgres refuses the drop ("being accessed by other users"); close first, then drop.
 class ShadowSafePrismaPg extends PrismaPg {
@@ -73,6 +98,7 @@ class ShadowSafePrismaPg extends PrismaPg {
   override async connect() {
     const adapter = await super.connect();
     readCharColumnsAsText(adapter);
+    runScriptsWhole(adapter);
     this.opened.push(adapter);
     return adapter;
   }

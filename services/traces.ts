@@ -9,6 +9,7 @@ import { badInput, notFound } from './errors';
 import { redactText } from '../core/traces/redaction';
 import { loadRedaction } from './ingestion/ingest-traces';
 import { projectLatencyP90, recomputeSessionSignals } from './ingestion/session-signals';
+import { prismaSqlClient } from './ingestion/sql-client';
 import { pageArgs } from './pagination';
 import { requireProject } from './projects';
 
@@ -117,7 +118,7 @@ export async function recordFeedback(db: Db, principal: Principal, projectId: st
         feedbackAt: new Date(),
       },
     });
-    await recomputeSessionSignals(tx, projectId, [trace.sessionId], { ...settings, highLatencyMs });
+    await recomputeSessionSignals(prismaSqlClient(tx), projectId, [trace.sessionId], { ...settings, highLatencyMs });
     return tx.trace.findUniqueOrThrow({ where: { id: trace.id }, include: { release: { select: { name: true } } } });
   });
 }

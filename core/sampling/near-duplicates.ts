@@ -2,7 +2,7 @@
 // question teach a labeler nothing the first did not, and they crowd out other traffic.
 // Candidates come in pick order (seeded, see ./seeded-order), so which copy survives is
 // as random and as reproducible as the pick itself.
-import { featuresSimilarity, nearDuplicateKey, similarityFeatures, type SimilarityFeatures } from '../text/normalize';
+import { featuresSimilarity, similarityFeatures, type SimilarityFeatures } from '../text/normalize';
 
 /**
  * Similarity at or above which two inputs count as the same request. High on purpose:
@@ -68,12 +68,13 @@ function createDistinctSet(threshold: number) {
   return function admit(c: DedupeCandidate): ExcludedCandidate | null {
     const { traceId } = c;
     if (keptIds.has(traceId)) return { traceId, reason: 'duplicate_trace', duplicateOf: traceId, similarity: 1 };
-    const key = nearDuplicateKey(c.input);
+    // The exact-duplicate key is the normalised text (nearDuplicateKey), computed once with the rest.
+    const features = similarityFeatures(c.input);
+    const key = features.normalized;
     // An input with no content left after normalisation is nobody's duplicate.
     if (key !== '') {
       const same = byKey.get(key);
       if (same !== undefined) return { traceId, reason: 'duplicate', duplicateOf: same, similarity: 1 };
-      const features = similarityFeatures(c.input);
       let best: { traceId: string; score: number } | null = null;
       for (const k of keptTexts) {
         const score = featuresSimilarity(features, k.features).score;

@@ -1,7 +1,7 @@
 // Implicit and explicit quality signals per trace. Most implicit signals only exist in
 // context (a rephrase is about the *next* message), so derivation works on a whole
 // session at once. Every signal says how it was derived, so a reviewer can check it.
-import { similarity } from '../text/normalize';
+import { featuresSimilarity, similarityFeatures } from '../text/normalize';
 import type { TraceEvents, TraceFeedback } from '../traces/trace-schema';
 
 export type SignalKind =
@@ -35,6 +35,8 @@ export const SIGNAL_KINDS: readonly SignalKind[] = [
 /**
  * Kinds that suggest the answer was bad. `long_session` counts: long back-and-forth
  * usually means the user is struggling. `follow_up` is neutral; `thumbs_up` positive.
+ * The order is stored: bit i of trace_sampling_key.negative_mask is the i-th kind (SQL
+ * function trace_negative_mask), so new kinds go at the end, with a migration.
  */
 export const NEGATIVE_SIGNAL_KINDS: readonly SignalKind[] = [
   'thumbs_down',
@@ -191,6 +193,8 @@ export function deriveSessionSignals(turns: readonly SessionTurn[], config: Sign
   const cfg = resolveConfig(config);
   const sorted = sortSessionTurns(turns);
   const n = sorted.length;
+  // Each input is compared with its neighbours on both sides: its features are computed once.
+  const features = sorted.map((t) => similarityFeatures(t.input));
   return sorted.map((t, i) => {
     const signals: Signal[] = [];
     const next = sorted[i + 1];
@@ -205,7 +209,7 @@ export function deriveSessionSignals(turns: readonly SessionTurn[], config: Sign
 
     if (next !== undefined) {
       // The user's next message restating this one means this answer did not land.
-      const sim = similarity(next.input, t.input);
+      const sim = featuresSimilarity(features[i + 1]!, features[i]!).score;
       const other = `${label(next, i + 1)}'s input`;
       if (sim >= cfg.rephraseThreshold) {
         signals.push({

@@ -2,10 +2,11 @@
 // report what was accepted, updated, unchanged and rejected (with line and reason).
 import { DEFAULT_TRACE_LIMITS, parseTraceLine, traceContentHash, validateTrace, type ParseTraceLineResult } from '../../core/traces/trace-schema';
 import { RedactionSettingsSchema, redactTrace, type RedactionSettings } from '../../core/traces/redaction';
-import type { Db } from '../../db/client';
+import { poolOf, type Db } from '../../db/client';
 import type { NdjsonLine } from './ndjson-lines';
 import { projectLatencyP90, type SignalSettings } from './session-signals';
-import { storeTraceBatch, type HashedTrace } from './trace-store';
+import { inTransaction, pgSqlClient } from './sql-client';
+import { storeTraceBatch, type HashedTrace, type ReleaseIds } from './trace-store';
 
 export const MAX_REPORTED_ERRORS = 1000;
 
@@ -49,6 +50,21 @@ async function loadSignalSettings(db: Db, projectId: string): Promise<SignalSett
   };
 }
 
+const UNIQUE_VIOLATION = '23505';
+const STORE_ATTEMPTS = 3;
+
+// A batch's new traces go in with COPY, which fails whole if another upload stored one of
+// the same ids since the batch looked them up; the batch then runs again (it sees them).
+async function storeWithRetry<T>(store: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store();
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= STORE_ATTEMPTS) throw error;
+    }
+  }
+}
+
 /** Stores parsed results (from NDJSON lines or GraphQL items); returns the summary. */
 export async function ingestParsedTraces(
   db: Db,
@@ -60,46 +76,69 @@ export async function ingestParsedTraces(
   const summary = emptySummary();
   const settings = await loadSignalSettings(db, projectId);
   const redaction = await loadRedaction(db, projectId);
+  const pool = poolOf(db);
+  const releaseIds: ReleaseIds = new Map();
   // Within one batch an id may appear once in the upsert; the last version of a line wins.
   let batch = new Map<string, HashedTrace>();
+  // One batch is stored while the next one is parsed (Node validates and hashes on one core,
+  // PostgreSQL writes on the other); a batch starts only once the one before has committed,
+  // since a session may continue across them.
+  let storing: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | null = null;
 
   const reject = (line: number, reason: string) => {
     summary.rejected += 1;
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ line, reason });
     else summary.errorsTruncated = true;
   };
-  const flush = async () => {
-    if (batch.size === 0) return;
-    const stored = await storeTraceBatch(db, projectId, [...batch.values()], settings);
+  const store = async (traces: HashedTrace[]) => {
+    const stored = await storeWithRetry(() => inTransaction(pool, (client) => storeTraceBatch(pgSqlClient(client), projectId, traces, settings, releaseIds)));
     summary.accepted += stored.inserted;
     summary.updated += stored.updated;
     summary.duplicates += stored.unchanged;
-    batch = new Map();
     // The first latencies of a new project set its p90 for the rest of the upload.
     if (settings.highLatencyMs === null) settings.highLatencyMs = await projectLatencyP90(db, projectId);
     options.onProgress?.(summary);
   };
+  const flush = async () => {
+    if (batch.size === 0) return;
+    const traces = [...batch.values()];
+    batch = new Map();
+    await storing;
+    if (failure) throw failure.error;
+    // Caught at once (a rejection nobody awaits yet would end the process) and rethrown
+    // at the next flush.
+    storing = store(traces).catch((error: unknown) => {
+      failure = { error };
+    });
+  };
 
-  for await (const result of results) {
-    if (!result.ok && result.code === 'empty_line') continue;
-    summary.received += 1;
-    if (!result.ok) {
-      reject(result.line, result.reason);
-      continue;
+  try {
+    for await (const result of results) {
+      if (!result.ok && result.code === 'empty_line') continue;
+      summary.received += 1;
+      if (!result.ok) {
+        reject(result.line, result.reason);
+        continue;
+      }
+      // Redacted before hashing and storing: the original text never reaches the database.
+      const trace = redactTrace(result.trace, redaction);
+      const hash = traceContentHash(trace);
+      const earlier = batch.get(trace.id);
+      if (earlier) {
+        summary.duplicates += 1;
+        if (earlier.hash === hash) continue;
+        batch.delete(trace.id);
+      }
+      batch.set(trace.id, { trace, hash });
+      if (batch.size >= batchSize) await flush();
     }
-    // Redacted before hashing and storing: the original text never reaches the database.
-    const trace = redactTrace(result.trace, redaction);
-    const hash = traceContentHash(trace);
-    const earlier = batch.get(trace.id);
-    if (earlier) {
-      summary.duplicates += 1;
-      if (earlier.hash === hash) continue;
-      batch.delete(trace.id);
-    }
-    batch.set(trace.id, { trace, hash });
-    if (batch.size >= batchSize) await flush();
+    await flush();
+  } finally {
+    // Also when the body broke off: the batch in flight commits (or fails) whole first.
+    await storing;
   }
-  await flush();
+  if (failure) throw (failure as { error: unknown }).error;
   return summary;
 }
 
