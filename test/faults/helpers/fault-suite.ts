@@ -53,7 +53,9 @@ export async function openFaultSuite(options: { postgresAdminUrl: string; tempor
       return await fingerprint(scenario.db, scenario.runId);
     } catch (error) {
       // The worker's last words say more than a timeout does.
-      console.error(`scenario ${name} failed; last worker output:\n${scenario.worker()?.output() ?? '(no worker)'}`);
+      const row = await scenario.db.flywheelRun.findUnique({ where: { id: scenario.runId }, select: { status: true, stage: true, failureCause: true } }).catch(() => null);
+      const pending = await scenario.workflow().describe().then((d) => JSON.stringify(d.raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, failure: a.lastFailure?.message })) ?? []), () => 'unknown');
+      console.error(`scenario ${name} failed; run ${JSON.stringify(row)}; pending activities ${pending}; last worker output:\n${scenario.worker()?.output() ?? '(no worker)'}`);
       throw error;
     } finally {
       await scenario.close();

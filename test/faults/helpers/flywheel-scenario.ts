@@ -76,6 +76,9 @@ export async function seedMonth(adminUrl: string, options: { traces: number; sam
       // Foreign keys are checked by triggers, which replica mode skips while both tables change.
       db.$executeRawUnsafe(`SET LOCAL session_replication_role = replica`),
       db.$executeRawUnsafe(`UPDATE trace_signal s SET trace_id = md5('faults:' || t.external_id)::uuid FROM trace t WHERE s.trace_id = t.id`),
+      // Replica mode skips the triggers that keep sampling's narrow copy of trace too, and they
+      // never expect an id to change: the copy follows by hand.
+      db.$executeRawUnsafe(`UPDATE trace_sampling_key k SET trace_id = md5('faults:' || t.external_id)::uuid FROM trace t WHERE k.trace_id = t.id`),
       db.$executeRawUnsafe(`UPDATE trace SET id = md5('faults:' || external_id)::uuid`),
     ]);
     const adminKey = (await createApiKey(db, { name: 'admin', role: 'admin', projectId: null })).plain;
