@@ -4,7 +4,7 @@
 //   npx tsx bench/ingest.ts [--traces 200000] [--database-url postgresql://...]
 // The bench creates a scratch database flywheel_bench_<random> on that server, applies
 // the project's migrations, and drops the database at the end (also on Ctrl-C).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -19,28 +19,23 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { createApiServer } from '../api/server';
 import { parseTraceLine, traceContentHash, type NormalizedTrace } from '../core/traces/trace-schema';
 import { createDb } from '../db/client';
-import { withDatabase } from '../db/database-url';
-import { applyMigrations } from '../db/schema-engine';
 import { createApiKey } from '../services/api-keys';
 import { splitNdjsonLines } from '../services/ingestion/ndjson-lines';
+import { cleanupsOnExit, createScratchDatabase, databaseUrlOption, fmtInt, integerOption, log, printTable, runBench, seconds, serverVersion } from './common';
 
 const program = new Command()
   .name('bench:ingest')
   .description('Ingestion throughput: POST /v1/traces vs PostgreSQL COPY FROM STDIN')
   .option('--traces <n>', 'number of synthetic traces', '200000')
-  .option('--database-url <url>', 'PostgreSQL server to create the scratch database on', process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
+  .addOption(databaseUrlOption())
   .option('--seed <n>', 'PRNG seed for the synthetic data', '42')
   .option('--request-timeout <seconds>', "the API server's http requestTimeout (Node's default 300 s cuts off longer uploads; 0 = none)")
   .parse();
 const opts = program.opts<{ traces: string; databaseUrl: string; seed: string; requestTimeout?: string }>();
-const N = Number(opts.traces);
-if (!Number.isInteger(N) || N < 1) throw new Error(`--traces must be a positive integer, got ${opts.traces}`);
+const N = integerOption('--traces', opts.traces);
 
 const MB = 1024 * 1024;
 const fmtMb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
-const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
-const log = (line: string) => console.log(`[bench] ${line}`);
 
 // ---------------------------------------------------------------------------------
 // Synthetic traces (seeded, so runs are comparable)
@@ -242,47 +237,18 @@ async function timedCopy(client: pg.Client, table: string, file: string): Promis
 
 // ---------------------------------------------------------------------------------
 
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 async function main(): Promise<void> {
   const adminUrl = opts.databaseUrl;
-  const dbName = `flywheel_bench_${randomBytes(5).toString('hex')}`;
-  const dbUrl = withDatabase(adminUrl, dbName);
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-bench-'));
-  const cleanups: (() => Promise<unknown>)[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const fn of cleanups.reverse()) await fn().catch((error: Error) => console.error(`[bench] cleanup: ${error.message}`));
-    await rm(workDir, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  const cleanups = cleanupsOnExit();
+  // Added first, so removed last.
+  cleanups.add(() => rm(workDir, { recursive: true, force: true }));
 
   try {
-    const serverVersion = await (async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      try {
-        return (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
-      } finally {
-        await c.end();
-      }
-    })();
-    log(`PostgreSQL ${serverVersion}; node ${process.version}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
+    log(`PostgreSQL ${await serverVersion(adminUrl)}; node ${process.version}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
 
     // 1. Scratch database.
-    await adminQuery(adminUrl, `CREATE DATABASE "${dbName}"`);
-    cleanups.push(() => adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).then(() => log(`dropped ${dbName}`)));
-    const applied = await applyMigrations(dbUrl);
+    const { name: dbName, url: dbUrl, applied } = await createScratchDatabase(adminUrl, cleanups);
     log(`created ${dbName}, applied ${applied.length} migrations`);
 
     // 2. Synthetic NDJSON.
@@ -294,13 +260,13 @@ async function main(): Promise<void> {
 
     // 3. The real API server, in this process.
     const db = createDb(dbUrl);
-    cleanups.push(() => db.$disconnect());
+    cleanups.add(() => db.$disconnect());
     // The ingest route never touches Temporal; a lazy client never connects.
     const server = createApiServer({ db, temporal: { client: new TemporalClient(), taskQueue: 'bench' } });
     if (opts.requestTimeout !== undefined) server.requestTimeout = Number(opts.requestTimeout) * 1000;
     log(`API server requestTimeout: ${server.requestTimeout ? `${server.requestTimeout / 1000} s` : 'none'}`);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => {
+    cleanups.add(() => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
     }));
@@ -381,7 +347,7 @@ async function main(): Promise<void> {
 
     const pgClient = new pg.Client({ connectionString: dbUrl });
     await pgClient.connect();
-    cleanups.push(() => pgClient.end());
+    cleanups.add(() => pgClient.end());
     // (a) What the brief compares against: same columns and defaults, plus the unique
     //     (project_id, external_id) index the endpoint's upsert relies on.
     await pgClient.query(`CREATE TABLE scratch_trace (LIKE trace INCLUDING DEFAULTS)`);
@@ -416,21 +382,12 @@ async function main(): Promise<void> {
       ['peak RSS delta', fmtMb(peakRss - baselineRss)],
       ['peak heap used', fmtMb(peakHeap)],
     ];
-    const width = Math.max(...rows.map(([k]) => k.length));
-    console.log('');
-    for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
-    console.log('');
+    printTable(rows);
     if (problems.length > 0) throw new Error(`checks failed: ${problems.join('; ')}`);
     log('checks passed: accepted == N, rejected == 0, count(trace) == N, trace_signal rows present');
   } finally {
-    await cleanup();
+    await cleanups.run();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`[bench] failed: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -9,29 +9,27 @@
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { Command } from 'commander';
-import pg from 'pg';
 import { createSamplingActivities } from '../activities/sampling';
 import { parseSamplingPolicy, type SamplingPolicy } from '../core/sampling/policy';
 import type { SampleReport } from '../core/sampling/sample-report';
 import { createDb, type Db } from '../db/client';
 import { withDatabase } from '../db/database-url';
 import { applyMigrations } from '../db/schema-engine';
+import { cleanupsOnExit, createScratchDatabase, databaseUrlOption, fmtInt, integerOption, log, printTable, runBench, seconds, serverVersion, withClient } from './common';
 
 const program = new Command()
   .name('bench:sampling')
   .description('Sampling latency: the default 200-trace sample from a period of N traces, against a 1 s goal')
   .option('--traces <n>', 'number of synthetic traces (about 95% inside the sampled month)', '1000000')
   .option('--runs <n>', 'warm runs (the median is reported)', '5')
-  .option('--database-url <url>', 'PostgreSQL server to create the scratch database on', process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
+  .addOption(databaseUrlOption())
   .option('--keep', 'keep the scratch database at the end (its name is printed)', false)
   .option('--reuse <database>', 'sample an already loaded scratch database (from --keep) instead of creating one')
   .option('--plans', 'print the full EXPLAIN (ANALYZE, BUFFERS) plans, not just their summary lines', false)
   .parse();
 const opts = program.opts<{ traces: string; runs: string; databaseUrl: string; keep: boolean; reuse?: string; plans: boolean }>();
-const N = Number(opts.traces);
-const RUNS = Number(opts.runs);
-if (!Number.isInteger(N) || N < 1000) throw new Error(`--traces must be an integer >= 1000, got ${opts.traces}`);
-if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${opts.runs}`);
+const N = integerOption('--traces', opts.traces, 1000);
+const RUNS = integerOption('--runs', opts.runs);
 
 const GOAL_MS = 1000;
 const PERIOD_START = '2026-11-01T00:00:00.000Z';
@@ -41,25 +39,12 @@ const OUTSIDE_SHARE = 0.025;
 const LABELLED = 1000;
 const FIXED_SEED = 'bench-fixed-seed';
 
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtMs = (ms: number) => `${ms.toFixed(0)} ms`;
-const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
-const log = (line: string) => console.log(`[bench] ${line}`);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 // ---------------------------------------------------------------------------------
 // Synthetic traffic, generated inside PostgreSQL.
@@ -325,32 +310,24 @@ async function explain(url: string, queries: RecordedQuery[]): Promise<void> {
 
 async function main(): Promise<void> {
   const adminUrl = opts.databaseUrl;
-  const dbName = opts.reuse ?? `flywheel_bench_${randomBytes(5).toString('hex')}`;
-  const dbUrl = withDatabase(adminUrl, dbName);
-  const cleanups: (() => Promise<unknown>)[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const fn of cleanups.reverse()) await fn().catch((error: Error) => console.error(`[bench] cleanup: ${error.message}`));
-  };
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  const cleanups = cleanupsOnExit();
 
   try {
-    const serverVersion = await withClient(adminUrl, async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version);
-    log(`PostgreSQL ${serverVersion}; node ${process.version}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
+    log(`PostgreSQL ${await serverVersion(adminUrl)}; node ${process.version}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
 
+    let dbUrl: string;
     let projectId: string;
     let loadSeconds: number | null = null;
     if (opts.reuse) {
+      const dbName = opts.reuse;
+      dbUrl = withDatabase(adminUrl, dbName);
       projectId = await withClient(dbUrl, async (c) => (await c.query<{ id: string }>(`SELECT id FROM project WHERE name = 'bench'`)).rows[0]!.id);
       const applied = await applyMigrations(dbUrl);
       log(`reusing ${dbName} (project ${projectId})${applied.length ? `; applied ${applied.join(', ')}` : ''}`);
     } else {
-      await withClient(adminUrl, (c) => c.query(`CREATE DATABASE "${dbName}"`));
-      if (!opts.keep) cleanups.push(() => withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)).then(() => log(`dropped ${dbName}`)));
-      else log(`--keep: ${dbName} stays; reuse it with --reuse ${dbName}`);
-      const applied = await applyMigrations(dbUrl);
+      const { name: dbName, url, applied } = await createScratchDatabase(adminUrl, cleanups, { keep: opts.keep });
+      dbUrl = url;
+      if (opts.keep) log(`--keep: ${dbName} stays; reuse it with --reuse ${dbName}`);
       log(`created ${dbName}, applied ${applied.length} migrations; loading ${fmtInt(N)} traces`);
       ({ projectId, loadSeconds } = await load(dbUrl));
       log(`loaded in ${loadSeconds.toFixed(1)} s`);
@@ -363,7 +340,7 @@ async function main(): Promise<void> {
     log(`policy: sampleSize ${policy.sampleSize}, sliceDimension ${policy.sliceDimension}, sliceFloor ${policy.sliceFloor}, baselineShare ${policy.baselineShare}; seed = run id`);
 
     const db = createDb(dbUrl);
-    cleanups.push(() => db.$disconnect());
+    cleanups.add(() => db.$disconnect());
 
     // Cold: the first call of this process (new connections, no cached plans). The
     // server's shared buffers and the OS page cache are whatever the load left.
@@ -410,21 +387,12 @@ async function main(): Promise<void> {
       ['warm min / max', `${fmtMs(Math.min(...warmMs))} / ${fmtMs(Math.max(...warmMs))}`],
       ['same seed → same sample', fpA === fpB ? `yes (${fpA})` : 'NO'],
     ];
-    const width = Math.max(...rows.map(([k]) => k.length));
-    console.log('');
-    for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
-    console.log('');
+    printTable(rows);
     if (problems.length > 0) throw new Error(`checks failed: ${problems.join('; ')}`);
     log('checks passed: every run sampled N, same seed gave the same sample, no labelled trace was sampled');
   } finally {
-    await cleanup();
+    await cleanups.run();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`[bench] failed: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBench(main);
