@@ -305,11 +305,14 @@ async function main(): Promise<void> {
         if (mode === 'failing' && status500 + status429 === 0) problems.push('no call failed in a failing run');
         if (status500 + status429 < rows.failed * (maxRetries + 1)) problems.push(`${rows.failed} recorded failures but only ${status500 + status429} failed calls: a failure was not retried ${maxRetries} times`);
         // Re-running the batch (a retried or resumed activity) must not call or write anything.
+        // Its result reports the outcomes stored before (scored and failed count those too).
         const rerunBefore = await sim.stats();
+        const writesBefore = writes.count;
         const rerun = await judgeIn(new MockActivityEnvironment(), judge.id);
         const rerunAfter = await sim.stats();
-        if (rerun.alreadyJudged !== N || rerun.scored + rerun.failed !== 0) problems.push(`a re-run judged again: ${JSON.stringify(rerun)}`);
+        if (rerun.alreadyJudged !== N || rerun.scored !== rows.scored || rerun.failed !== rows.failed || rerun.costUsd !== 0) problems.push(`a re-run judged again: ${JSON.stringify(rerun)}`);
         if (rerunAfter.requests !== rerunBefore.requests) problems.push(`a re-run made ${rerunAfter.requests - rerunBefore.requests} provider calls`);
+        if (writes.count !== writesBefore) problems.push(`a re-run made ${writes.count - writesBefore} score writes`);
 
         const run: RunFigures = {
           concurrency,
