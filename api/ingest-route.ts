@@ -45,6 +45,8 @@ export async function handleTraceIngest(db: Db, req: IncomingMessage, res: Serve
     log.info({ projectId, received: summary.received, accepted: summary.accepted, updated: summary.updated, duplicates: summary.duplicates, rejected: summary.rejected, firstErrors: summary.errors.slice(0, 5), durationMs: Date.now() - started }, 'traces ingested');
     sendJson(res, 200, summary);
   } catch (error) {
+    // Whatever was not read is drained, as the answer and label routes do.
+    req.resume();
     if (error instanceof ServiceError) {
       log.info({ code: error.code, reason: error.message }, 'ingest refused');
       sendJson(res, error.httpStatus, { error: { code: error.code, message: error.message } });
