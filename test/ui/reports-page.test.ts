@@ -1,13 +1,12 @@
 // The report page in a real headless Chromium: a viewer key loads the server-drawn charts
 // (inlined as SVG), picks another run and pair, and hostile release names stay text.
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import type { TestApi } from '../helpers/api';
-import { CHROMIUM, launchChromium } from '../helpers/chromium';
+import { CHROMIUM, launchChromium, saveScreenshot } from '../helpers/chromium';
 import type { TestDatabase } from '../helpers/database';
 import { HOSTILE_RELEASE, seedReportProject } from '../helpers/report-fixtures';
 import { openTestbed, type Testbed } from '../helpers/testbed';
@@ -84,9 +83,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`report page (skipped: no Chromium at ${C
     expect(await page.getAttribute('#headline', 'class')).toMatch(/ok/);
     expect(pageErrors).toEqual([]);
 
-    const file = path.join(process.cwd(), 'test-results', 'reports-page.png');
-    await mkdir(path.dirname(file), { recursive: true });
-    await page.screenshot({ path: file, fullPage: true });
+    const file = await saveScreenshot(page, 'reports-page');
     expect((await stat(file)).size).toBeGreaterThan(20_000);
   });
 

@@ -1,14 +1,13 @@
 // The reviewers' page in a real headless Chromium: list my tasks, read the trace with its
 // session, label with keyboard shortcuts; it uses only the public GraphQL API.
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
 import type { TestApi } from '../helpers/api';
-import { CHROMIUM, launchChromium } from '../helpers/chromium';
+import { CHROMIUM, launchChromium, saveScreenshot } from '../helpers/chromium';
 import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
 import { openTestbed, type Testbed } from '../helpers/testbed';
@@ -63,9 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`reviewer web page (skipped: no Chromium 
     expect(label).toMatchObject({ correctness: 2, relevance: 4, clarity: 4, calibration: 1, length: 3, verdict: 'fail', failureCategory: 'hallucination', notes: 'made up a refund rule' });
     expect(await page.locator('.task').count()).toBe(2);
 
-    const file = path.join(process.cwd(), 'test-results', 'review-page.png');
-    await mkdir(path.dirname(file), { recursive: true });
-    await page.screenshot({ path: file, fullPage: true });
+    const file = await saveScreenshot(page, 'review-page');
     expect((await stat(file)).size).toBeGreaterThan(10_000);
   });
 });
