@@ -11,14 +11,14 @@ import { consumeRequest } from '../services/rate-limit';
 import { isBodyReadError, openNdjsonBody, sendJson } from './ndjson-body';
 import type { RouteLogging } from './route-logging';
 
-export interface StoredUpload {
+interface StoredUpload {
   /** The answer's body. */
   summary: unknown;
   /** What the success line logs: counts and first reasons only, the lines are user data. */
   logged: Record<string, unknown>;
 }
 
-export interface NdjsonUploadRoute {
+interface NdjsonUploadRoute {
   /** The body as the refusal of another method names it ("an NDJSON body"). */
   bodyName: string;
   /**

@@ -33,7 +33,7 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
 
 export const serverVersion = (url: string) => withClient(url, async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version);
 
-export interface Cleanups {
+interface Cleanups {
   add(step: () => Promise<unknown>): void;
   /** Runs the steps, the last added first, once; a failing step is reported and the rest still run. */
   run(): Promise<void>;
@@ -52,7 +52,7 @@ export function cleanupsOnExit(): Cleanups {
   return { add: (step) => void steps.push(step), run };
 }
 
-export interface ScratchDatabase {
+interface ScratchDatabase {
   name: string;
   url: string;
   /** Names of the migrations applied to it. */

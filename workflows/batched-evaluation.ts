@@ -8,7 +8,7 @@ import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import type { EvaluationProgress } from '../core/releases/evaluation-progress';
 import { failureCause } from './failure-cause';
 
-export interface EvaluationSteps<Report> {
+interface EvaluationSteps<Report> {
   /** What the failure message calls the evaluation ("release evaluation"). */
   name: string;
   /** The non-retryable failure's type. */

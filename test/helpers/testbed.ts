@@ -8,7 +8,7 @@ import { startTestApi, type TestApi } from './api';
 import { createTestDatabase, type TestDatabase } from './database';
 import { connectTestTemporal, type TestTemporal } from './temporal';
 
-export interface TestbedOptions {
+interface TestbedOptions {
   /** A worker on the file's task queue (default true). */
   worker?: boolean;
   /** A simulated provider of the file's own with this behaviour; false (default): the suite's shared one. */
