@@ -5,7 +5,7 @@ import { authenticate } from '../services/api-keys';
 import { ServiceError } from '../services/errors';
 import { serviceLog } from '../services/logging';
 import { consumeRequest } from '../services/rate-limit';
-import type { RouteLogging } from './ingest-route';
+import type { RouteLogging } from './route-logging';
 import { exportVersion } from '../services/evalsets/eval-sets';
 
 export const EXPORT_PATH = /^\/v1\/eval-set-versions\/([^/]+)\/export$/;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/client';
 import { authenticate } from '../services/api-keys';
-import type { RouteLogging } from './ingest-route';
+import type { RouteLogging } from './route-logging';
 import { ServiceError } from '../services/errors';
 import { consumeRequest } from '../services/rate-limit';
 import { REPORT_CHARTS, renderReportChart, type ReportChart } from '../services/report-charts';

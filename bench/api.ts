@@ -10,7 +10,6 @@
 // service (API + worker) in a child process, so load generation and service do not share
 // one event loop. Timings are figures, not assertions.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -19,19 +18,16 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import { Command } from 'commander';
-import pg from 'pg';
 import { createDb } from '../db/client';
-import { withDatabase } from '../db/database-url';
-import { applyMigrations } from '../db/schema-engine';
 import { createApiKey } from '../services/api-keys';
 import { configureLogging } from '../services/logging';
 import { ingestParsedTraces, validateTraceItems } from '../services/ingestion/ingest-traces';
 import { startSimulatedProvider } from '../simulator/llm-provider';
-import { findTemporalBinary, startTemporalDevServer } from '../temporal/dev-server';
+import { findTemporalBinary, freePort, startTemporalDevServer } from '../temporal/dev-server';
+import { cleanupsOnExit, createScratchDatabase, databaseUrlOption, integerOption, log } from './common';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const TASK_QUEUE = 'bench-api';
-const log = (line: string) => console.log(`[bench] ${line}`);
 
 // ---------------------------------------------------------------------------------
 // `serve`: the service under load (API + worker), in its own process.
@@ -73,27 +69,6 @@ interface Options {
   databaseUrl: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Deterministic traffic for the labeling period: sessions of 1-4 turns over four intents. */
 function periodTraces(count: number): Record<string, unknown>[] {
   const intents = ['billing', 'billing', 'billing', 'shipping', 'returns', 'account'];
@@ -130,26 +105,16 @@ async function main(): Promise<void> {
     .option('--ingest-clients <n>', 'concurrent clients posting NDJSON batches', '2')
     .option('--batch <n>', 'traces per ingest request', '50')
     .option('--tasks <n>', 'label tasks in the queue (the sample size; enough not to run out)', '3000')
-    .option('--database-url <url>', 'PostgreSQL server for the scratch database', process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
+    .addOption(databaseUrlOption())
     .parse();
   const opts = program.opts<Options>();
-  const duration = Number(opts.duration);
-  const reviewers = Number(opts.reviewers);
-  const ingestClients = Number(opts.ingestClients);
-  const batch = Number(opts.batch);
-  const tasks = Number(opts.tasks);
-  for (const [name, value] of Object.entries({ duration, reviewers, ingestClients, batch, tasks })) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  }
+  const duration = integerOption('--duration', opts.duration);
+  const reviewers = integerOption('--reviewers', opts.reviewers);
+  const ingestClients = integerOption('--ingest-clients', opts.ingestClients);
+  const batch = integerOption('--batch', opts.batch);
+  const tasks = integerOption('--tasks', opts.tasks);
 
-  const cleanups: (() => Promise<unknown>)[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const fn of cleanups.reverse()) await fn().catch((error: Error) => console.error(`[bench] cleanup: ${error.message}`));
-  };
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  const cleanups = cleanupsOnExit();
 
   const logFile = process.env.LOG_FILE ?? path.resolve(path.dirname(THIS_FILE), '..', '.data', 'logs', 'bench-api.log');
   // This process's own lines (keys created, setup) go to the same file as the service's.
@@ -161,23 +126,19 @@ async function main(): Promise<void> {
     log(`${started.toISOString()}; ${cpus.length} CPUs (${cpus[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}`);
 
     // 1. Scratch database.
-    const dbName = `flywheel_bench_api_${randomBytes(5).toString('hex')}`;
-    const dbUrl = withDatabase(opts.databaseUrl, dbName);
-    await adminQuery(opts.databaseUrl, `CREATE DATABASE "${dbName}"`);
-    cleanups.push(() => adminQuery(opts.databaseUrl, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).then(() => log(`dropped ${dbName}`)));
-    await applyMigrations(dbUrl);
+    const { name: dbName, url: dbUrl } = await createScratchDatabase(opts.databaseUrl, cleanups, { prefix: 'flywheel_bench_api' });
     const db = createDb(dbUrl, 4);
-    cleanups.push(() => db.$disconnect());
+    cleanups.add(() => db.$disconnect());
 
     // 2. Temporal dev server, simulated LLM provider, the service.
     const binary = findTemporalBinary();
     if (!binary) throw new Error('no `temporal` binary: run `npm test` once (it builds one) or set TEMPORAL_CLI_PATH');
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'flywheel-bench-api-'));
-    cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+    cleanups.add(() => rm(scratch, { recursive: true, force: true }));
     const temporal = await startTemporalDevServer({ binary, dbFile: path.join(scratch, 'temporal.sqlite'), port: await freePort() });
-    cleanups.push(() => temporal.stop());
+    cleanups.add(() => temporal.stop());
     const simulator = await startSimulatedProvider({ seed: 'bench-api' });
-    cleanups.push(() => simulator.stop());
+    cleanups.add(() => simulator.stop());
     const service = await startService({
       ...process.env,
       DATABASE_URL: dbUrl,
@@ -187,7 +148,7 @@ async function main(): Promise<void> {
       FLYWHEEL_RATE_LIMIT_PER_MINUTE: '100000000',
       LOG_FILE: logFile,
     });
-    cleanups.push(
+    cleanups.add(
       () =>
         new Promise<void>((resolve) => {
           if (service.child.exitCode !== null) return resolve();
@@ -382,7 +343,7 @@ async function main(): Promise<void> {
     await gql('mutation($id: ID!) { cancelFlywheelRun(id: $id, reason: "bench over") { id } }', { id: run.id }).catch(() => {});
     if (!ok) process.exitCode = 1;
   } finally {
-    await cleanup();
+    await cleanups.run();
   }
 }
 

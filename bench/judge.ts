@@ -11,19 +11,16 @@
 // process by default (a real provider is remote: its CPU is not the judge's), or in this
 // process with --simulator same-process.
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Command, Option } from 'commander';
-import pg from 'pg';
 import { createJudgingActivities, type JudgeBatchResult } from '../activities/judging';
 import { DEFAULT_RUBRIC } from '../core/judge/judge-prompt';
 import { createDb, type Db } from '../db/client';
-import { withDatabase } from '../db/database-url';
-import { applyMigrations } from '../db/schema-engine';
 import { startSimulatedProvider, type SimBehaviour, type SimStats } from '../simulator/llm-provider';
+import { cleanupsOnExit, createScratchDatabase, databaseUrlOption, integerOption, log, runBench, seconds, serverVersion, withClient } from './common';
 
 const program = new Command()
   .name('bench:judge')
@@ -35,7 +32,7 @@ const program = new Command()
   .option('--retry-after-seconds <s>', 'retry-after of the simulated 429s', '1')
   .option('--modes <list>', 'clean (no failures), failing (--failure-rate), comma-separated', 'clean,failing')
   .addOption(new Option('--simulator <where>', 'where the simulated provider runs').choices(['child-process', 'same-process']).default('child-process'))
-  .option('--database-url <url>', 'PostgreSQL server to create the scratch database on', process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
+  .addOption(databaseUrlOption())
   .addOption(new Option('--serve-simulator').hideHelp())
   .parse();
 const opts = program.opts<{
@@ -50,9 +47,7 @@ const opts = program.opts<{
   serveSimulator?: boolean;
 }>();
 
-const log = (line: string) => console.log(`[bench] ${line}`);
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
 
 // ---------------------------------------------------------------------------------
 // The simulated provider, in a child process: a tiny IPC protocol (configure, stats).
@@ -69,13 +64,7 @@ if (opts.serveSimulator) {
   process.on('disconnect', () => void sim.stop().finally(() => process.exit(0)));
   process.send!({ url: sim.url });
 } else {
-  main().then(
-    () => process.exit(0),
-    (error: Error) => {
-      console.error(`[bench] failed: ${error.stack ?? error.message}`);
-      process.exit(1);
-    },
-  );
+  runBench(main);
 }
 
 interface SimHandle {
@@ -169,16 +158,6 @@ function timingScoreWrites(db: Db, sink: WriteStats): Db {
 
 // ---------------------------------------------------------------------------------
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 const TOPICS = ['refund', 'invoice', 'password reset', 'delivery delay', 'plan upgrade', 'two-factor login', 'data export', 'webhook retries'];
 
 /** N production eval cases of realistic size (a question, a 400-900 character answer, one document). */
@@ -228,41 +207,28 @@ interface RunFigures {
 }
 
 async function main(): Promise<void> {
-  const N = Number(opts.cases);
+  const N = integerOption('--cases', opts.cases);
   const latencyMs = Number(opts.latencyMs);
   const failureRate = Number(opts.failureRate);
   const concurrencies = opts.concurrency.split(',').map((s) => Number(s.trim()));
   const modes = opts.modes.split(',').map((s) => s.trim()) as ('clean' | 'failing')[];
-  if (!Number.isInteger(N) || N < 1) throw new Error(`--cases must be a positive integer, got ${opts.cases}`);
   if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--concurrency must list positive integers, got ${opts.concurrency}`);
   if (modes.some((m) => m !== 'clean' && m !== 'failing')) throw new Error(`--modes must list clean and/or failing, got ${opts.modes}`);
   if (!(latencyMs > 0)) throw new Error(`--latency-ms must be positive, got ${opts.latencyMs}`);
 
   const adminUrl = opts.databaseUrl;
-  const dbName = `flywheel_bench_${randomBytes(5).toString('hex')}`;
-  const dbUrl = withDatabase(adminUrl, dbName);
-  const cleanups: (() => Promise<unknown>)[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const fn of cleanups.reverse()) await fn().catch((error: Error) => console.error(`[bench] cleanup: ${error.message}`));
-  };
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  const cleanups = cleanupsOnExit();
 
   try {
-    const serverVersion = await withClient(adminUrl, async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version);
-    log(`${new Date().toISOString()}; PostgreSQL ${serverVersion}; node ${process.version}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    await withClient(adminUrl, (c) => c.query(`CREATE DATABASE "${dbName}"`));
-    cleanups.push(() => withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)).then(() => log(`dropped ${dbName}`)));
-    const applied = await applyMigrations(dbUrl);
+    log(`${new Date().toISOString()}; PostgreSQL ${await serverVersion(adminUrl)}; node ${process.version}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    const { name: dbName, url: dbUrl, applied } = await createScratchDatabase(adminUrl, cleanups);
     const db = createDb(dbUrl);
-    cleanups.push(() => db.$disconnect());
+    cleanups.add(() => db.$disconnect());
     const { projectId, caseIds } = await loadCases(db, N);
     log(`created ${dbName}, applied ${applied.length} migrations, ${caseIds.length} eval cases`);
 
     const sim = await startSimulator(opts.simulator);
-    cleanups.push(() => sim.stop());
+    cleanups.add(() => sim.stop());
     const maxRetries = Number(process.env.JUDGE_MAX_RETRIES ?? 4);
     log(`simulated provider (${opts.simulator}) at ${sim.url}: ${latencyMs} ms per call; failing runs: ${(failureRate * 50).toFixed(1)}% HTTP 500 + ${(failureRate * 50).toFixed(1)}% HTTP 429 (retry-after ${opts.retryAfterSeconds} s); SDK maxRetries ${maxRetries}`);
 
@@ -339,11 +305,14 @@ async function main(): Promise<void> {
         if (mode === 'failing' && status500 + status429 === 0) problems.push('no call failed in a failing run');
         if (status500 + status429 < rows.failed * (maxRetries + 1)) problems.push(`${rows.failed} recorded failures but only ${status500 + status429} failed calls: a failure was not retried ${maxRetries} times`);
         // Re-running the batch (a retried or resumed activity) must not call or write anything.
+        // Its result reports the outcomes stored before (scored and failed count those too).
         const rerunBefore = await sim.stats();
+        const writesBefore = writes.count;
         const rerun = await judgeIn(new MockActivityEnvironment(), judge.id);
         const rerunAfter = await sim.stats();
-        if (rerun.alreadyJudged !== N || rerun.scored + rerun.failed !== 0) problems.push(`a re-run judged again: ${JSON.stringify(rerun)}`);
+        if (rerun.alreadyJudged !== N || rerun.scored !== rows.scored || rerun.failed !== rows.failed || rerun.costUsd !== 0) problems.push(`a re-run judged again: ${JSON.stringify(rerun)}`);
         if (rerunAfter.requests !== rerunBefore.requests) problems.push(`a re-run made ${rerunAfter.requests - rerunBefore.requests} provider calls`);
+        if (writes.count !== writesBefore) problems.push(`a re-run made ${writes.count - writesBefore} score writes`);
 
         const run: RunFigures = {
           concurrency,
@@ -402,6 +371,6 @@ async function main(): Promise<void> {
     const missed = figures.filter((f) => f.perSecond / f.bound < 0.9);
     log(missed.length ? `goal (>= 90% of the bound) NOT met in: ${missed.map((f) => `C=${f.concurrency} ${f.mode}`).join(', ')}` : 'goal (>= 90% of the bound) met in every run');
   } finally {
-    await cleanup();
+    await cleanups.run();
   }
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { PoolConfig } from 'pg';
-import type { MigrationList, SchemaEngine as SchemaEngineType } from '@prisma/schema-engine-wasm';
+import type { DiffTarget, MigrationList, SchemaEngine as SchemaEngineType } from '@prisma/schema-engine-wasm';
 import { pgConfigFromUrl } from './database-url';
 
 const require = createRequire(import.meta.url);
@@ -184,13 +184,25 @@ export async function applyMigrations(databaseUrl: string, dir = MIGRATIONS_DIR)
 }
 
 /** SQL that takes a database from the migrations folder's end state to what schema.prisma describes ('' when none). */
-export async function diffMigrationsToSchema(databaseUrl: string, dir = MIGRATIONS_DIR, schemaPath = SCHEMA_PATH): Promise<string> {
+export function diffMigrationsToSchema(databaseUrl: string, dir = MIGRATIONS_DIR, schemaPath = SCHEMA_PATH): Promise<string> {
+  return diffToSchema(databaseUrl, schemaPath, async () => {
+    const migrationsList = await readMigrationsList(dir);
+    return migrationsList.migrationDirectories.length === 0 ? { tag: 'empty' } : { tag: 'migrations', ...migrationsList };
+  });
+}
+
+/** SQL that takes the live database to what schema.prisma describes ('' when they match). */
+export function diffDatabaseToSchema(databaseUrl: string, schemaPath = SCHEMA_PATH): Promise<string> {
+  // "schemaDatasource": the database the engine is connected to, through the adapter.
+  return diffToSchema(databaseUrl, schemaPath, async () => ({ tag: 'schemaDatasource', files: await readSchemaFiles(schemaPath), configDir: PROJECT_ROOT }));
+}
+
+/** The engine's script from `from` (read once the engine is open) to schema.prisma. */
+async function diffToSchema(databaseUrl: string, schemaPath: string, from: () => Promise<DiffTarget>): Promise<string> {
   const handle = await openSchemaEngine(databaseUrl);
   try {
-    const migrationsList = await readMigrationsList(dir);
-    const from = migrationsList.migrationDirectories.length === 0 ? { tag: 'empty' as const } : { tag: 'migrations' as const, ...migrationsList };
     const result = await handle.engine.diff({
-      from,
+      from: await from(),
       to: { tag: 'schemaDatamodel', files: await readSchemaFiles(schemaPath) },
       script: true,
       exitCode: null,
@@ -205,22 +217,4 @@ export async function diffMigrationsToSchema(databaseUrl: string, dir = MIGRATIO
 function normalizeEmptyDiff(sql: string): string {
   const meaningful = sql.split('\n').filter((line) => line.trim() !== '' && !line.trim().startsWith('--'));
   return meaningful.length === 0 ? '' : sql;
-}
-
-/** SQL that takes the live database to what schema.prisma describes ('' when they match). */
-export async function diffDatabaseToSchema(databaseUrl: string, schemaPath = SCHEMA_PATH): Promise<string> {
-  const handle = await openSchemaEngine(databaseUrl);
-  try {
-    const result = await handle.engine.diff({
-      // "schemaDatasource": the database the engine is connected to, through the adapter.
-      from: { tag: 'schemaDatasource', files: await readSchemaFiles(schemaPath), configDir: PROJECT_ROOT },
-      to: { tag: 'schemaDatamodel', files: await readSchemaFiles(schemaPath) },
-      script: true,
-      exitCode: null,
-      filters: NO_FILTER,
-    });
-    return normalizeEmptyDiff(result.stdout ?? '');
-  } finally {
-    await handle.close();
-  }
 }

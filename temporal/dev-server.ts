@@ -27,6 +27,18 @@ export interface RunningTemporal {
   stop(): Promise<void>;
 }
 
+/** A loopback port that nothing listens on now, for a server of one's own (tests, benchmarks). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export async function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

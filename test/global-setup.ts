@@ -2,13 +2,12 @@
 // servers started at once by parallel files fail with connection resets). Each test
 // file then makes its own database on that server and its own task queue.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
 import { startSimulatedProvider } from '../simulator/llm-provider';
-import { findTemporalBinary, startTemporalDevServer } from '../temporal/dev-server';
+import { findTemporalBinary, freePort, startTemporalDevServer } from '../temporal/dev-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,17 +15,6 @@ declare module 'vitest' {
     postgresAdminUrl: string;
     simulatorUrl: string;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function reachable(url: string): Promise<boolean> {

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { FlywheelActivities } from '../activities';
 import { DEFAULT_HEARTBEAT_TIMEOUT_MS, type FlywheelRunInput, type RunProgress, type RunStage } from '../core/runs/run-stage';
+import { failureCause } from './failure-cause';
 import { judgingActivity } from './judging-activities';
 import { labelingQueue } from './labeling-queue';
 import { recalibrateJudge } from './recalibration';
@@ -150,7 +151,7 @@ export async function flywheelRun(input: FlywheelRunInput): Promise<RunProgress>
     });
   } catch (error) {
     if (!isCancellation(error)) {
-      const cause = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+      const cause = failureCause(error);
       progress.stage = 'failed';
       log.error('run failed', { ...about, cause });
       await finishRun({ runId: input.runId, status: 'failed', summary: progress, failureCause: cause });

@@ -1,7 +1,7 @@
 // Reading a pairwise judge's reply: {"winner": "A" | "B" | "tie", "rationale": "..."},
 // found anywhere in the reply and validated strictly. Anything else is a failure.
 import { z } from 'zod';
-import { MAX_REPLY_CHARS, objectSpans } from './reply-json';
+import { parseReplyObject } from './reply-json';
 
 /** A verdict in the judge's own terms: the position it preferred. */
 export type PositionalVerdict = 'A' | 'B' | 'tie';
@@ -22,19 +22,8 @@ const VerdictSchema = z.object({
 });
 
 export function parsePairwiseVerdict(text: string): { ok: true; verdict: PairwiseVerdict } | { ok: false; reason: string } {
-  if (typeof text !== 'string' || text.trim() === '') return { ok: false, reason: 'empty reply' };
-  if (text.length > MAX_REPLY_CHARS) return { ok: false, reason: `reply is ${text.length} characters, over ${MAX_REPLY_CHARS}` };
-  let lastProblem = 'no JSON object in the reply';
-  for (const span of objectSpans(text)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(span);
-    } catch {
-      continue;
-    }
-    const parsed = VerdictSchema.safeParse(value);
-    if (parsed.success) return { ok: true, verdict: { winner: parsed.data.winner, rationale: parsed.data.rationale } };
-    lastProblem = parsed.error.issues.map((i) => `${i.path.join('.') || 'reply'}: ${i.message}`).join('; ');
-  }
-  return { ok: false, reason: lastProblem };
+  const parsed = parseReplyObject(text, VerdictSchema);
+  if (!parsed.ok) return parsed;
+  const { winner, rationale } = parsed.value;
+  return { ok: true, verdict: { winner, rationale } };
 }

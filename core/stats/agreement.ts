@@ -160,9 +160,7 @@ export function exactAgreement<T extends string | number>(
   categories: readonly T[],
   options: { level?: number } = {},
 ): Figure {
-  const { ia, ib } = toPositions(a, b, categories);
-  const hits = ia.reduce((acc, v, i) => acc + (v === ib[i] ? 1 : 0), 0);
-  return proportionFigure(hits, ia.length, options.level ?? DEFAULT_LEVEL);
+  return agreeingShare(a, b, categories, options, (x, y) => x === y);
 }
 
 /** Share of items whose ratings differ by at most one scale step, with a Wilson interval. */
@@ -172,8 +170,13 @@ export function withinOneAgreement<T extends string | number>(
   categories: readonly T[],
   options: { level?: number } = {},
 ): Figure {
+  return agreeingShare(a, b, categories, options, (x, y) => Math.abs(x - y) <= 1);
+}
+
+/** Share of items whose two ratings `agree` (compared as positions on the scale). */
+function agreeingShare<T extends string | number>(a: readonly T[], b: readonly T[], categories: readonly T[], options: { level?: number }, agree: (x: number, y: number) => boolean): Figure {
   const { ia, ib } = toPositions(a, b, categories);
-  const hits = ia.reduce((acc, v, i) => acc + (Math.abs(v - ib[i]) <= 1 ? 1 : 0), 0);
+  const hits = ia.reduce((acc, v, i) => acc + (agree(v, ib[i]) ? 1 : 0), 0);
   return proportionFigure(hits, ia.length, options.level ?? DEFAULT_LEVEL);
 }
 

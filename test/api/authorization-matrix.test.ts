@@ -12,10 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
 import { scheduleIdFor } from '../../services/schedules';
-import { startTestApi, type GraphqlResult, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { GraphqlResult, TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestTemporal } from '../helpers/temporal';
+import { openTestbed, type Testbed } from '../helpers/testbed';
+import { waitFor } from '../helpers/wait';
 
 const SCHEMA = buildSchema(readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../api/schema.graphql'), 'utf8'));
 
@@ -151,8 +153,10 @@ describe('authorization: role x operation matrix', () => {
   let database: TestDatabase;
   let temporal: TestTemporal;
   let api: TestApi;
-  let stopWorker: () => Promise<void>;
   let serviceAdmin: string;
+  /** GraphQL as the service admin, which must succeed. */
+  let asAdmin: Testbed['gql'];
+  let bed: Testbed;
   let revoked: string;
   let a: ProjectFixture;
   let b: ProjectFixture;
@@ -256,22 +260,6 @@ describe('authorization: role x operation matrix', () => {
     startShadowEvaluation: { document: 'mutation($p: ID!) { startShadowEvaluation(projectId: $p, candidate: "matrix-candidate") { id } }', variables: (t) => ({ p: t.projectId }) },
   };
 
-  async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  const asAdmin = async (document: string, variables: Record<string, unknown>) => {
-    const result = await api.graphql(document, variables, serviceAdmin);
-    expect(result.errors).toBeUndefined();
-    return result.data!;
-  };
-
   /** A run of the fixture period, waited for until its labeling queue holds its tasks. */
   async function runInLabeling(projectId: string) {
     const run = (await asAdmin('mutation($p: ID!, $s: DateTime, $e: DateTime) { startFlywheelRun(projectId: $p, periodStart: $s, periodEnd: $e) { id workflowId } }', { p: projectId, s: PERIOD.start, e: PERIOD.end }))
@@ -280,6 +268,7 @@ describe('authorization: role x operation matrix', () => {
       async () => ({ stage: (await database.db.flywheelRun.findUniqueOrThrow({ where: { id: run.id } })).stage, tasks: await database.db.labelTask.count({ where: { runId: run.id } }) }),
       (s) => s.stage === 'labeling' && s.tasks >= SAMPLING.sampleSize,
       `run ${run.id} in labeling`,
+      60_000,
     );
     return run;
   }
@@ -315,11 +304,8 @@ describe('authorization: role x operation matrix', () => {
 
   beforeAll(async () => {
     process.env.FLYWHEEL_RATE_LIMIT_PER_MINUTE = '100000';
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    serviceAdmin = (await createApiKey(database.db, { name: 'service admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed();
+    ({ database, temporal, api, admin: serviceAdmin, gql: asAdmin } = bed);
     // Project A: two allowed cancels and two allowed closes; project B: one of each.
     [a, b] = await Promise.all([projectFixture('matrix-a', 4), projectFixture('matrix-b', 2)]);
     const toRevoke = await createApiKey(database.db, { name: 'revoked admin of A', role: 'admin', projectId: a.projectId });
@@ -329,10 +315,7 @@ describe('authorization: role x operation matrix', () => {
 
   afterAll(async () => {
     for (const fixture of [a, b]) if (fixture) await temporal?.client.schedule.getHandle(scheduleIdFor(fixture.projectId)).delete().catch(() => {});
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   /** What a denied call must leave alone (runs that allowed calls end are left out: they finish in the background). */

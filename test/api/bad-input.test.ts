@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 const SCHEMA = buildSchema(readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../api/schema.graphql'), 'utf8'));
 const BAD_ID = "1' OR '1'='1";
@@ -20,10 +20,9 @@ const LABEL = { correctness: 4, relevance: 4, clarity: 4, calibration: 4, length
 
 describe('bad input', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
-  let stopWorker: () => Promise<void>;
   let admin: string;
+  let bed: Testbed;
   let projectId: string;
   let reviewer: string;
   let openTasks: string[];
@@ -43,11 +42,8 @@ describe('bad input', () => {
 
   beforeAll(async () => {
     process.env.FLYWHEEL_RATE_LIMIT_PER_MINUTE = '100000';
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed();
+    ({ database, api, admin } = bed);
     projectId = (await database.db.project.create({ data: { name: 'bad-input' } })).id;
     reviewer = (await createApiKey(database.db, { name: 'reviewer', role: 'reviewer', projectId })).plain;
     await ingestParsedTraces(database.db, projectId, validateTraceItems(syntheticTraces(60, { prefix: 'bad-', month: '2025-01' })));
@@ -65,10 +61,7 @@ describe('bad input', () => {
     }
   }, 120_000);
   afterAll(async () => {
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   describe('malformed and mistyped GraphQL', () => {

@@ -1,29 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import type { TestTemporal } from '../helpers/temporal';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 describe('API over HTTP (real server, Postgres, Temporal)', () => {
   let database: TestDatabase;
   let temporal: TestTemporal;
   let api: TestApi;
-  let stopWorker: () => Promise<void>;
   let adminKey: string;
+  let bed: Testbed;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    adminKey = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed();
+    ({ database, temporal, api, admin: adminKey } = bed);
   });
 
   afterAll(async () => {
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   it('answers /healthz with 200 when Postgres and Temporal answer', async () => {

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/mt_bench_human_judgments');
 const HAVE_DATA = existsSync(path.join(DATA, 'human.jsonl'));
@@ -23,9 +23,9 @@ const TABLE_5 = {
 
 describe('imported labels and their agreement', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
   let admin: string;
+  let bed: Testbed;
   let projectId: string;
 
   const importLabels = (vars: Record<string, unknown>, key = admin) =>
@@ -45,16 +45,12 @@ describe('imported labels and their agreement', () => {
   const inGroup = (report: { groups: Scope[] }, group: string): Scope => report.groups.find((g) => g.group === group)!;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ worker: false });
+    ({ database, api, admin } = bed);
     projectId = (await database.db.project.create({ data: { name: 'byol' } })).id;
   });
   afterAll(async () => {
-    await api?.close();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   describe.skipIf(!HAVE_DATA)(`MT-Bench human judgments (skipped: ${DATA} is absent)`, () => {

@@ -5,9 +5,9 @@ import { gzipSync } from 'node:zlib';
 import { formatIngestSummary, ingestFile } from '../../cli/ingest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 const trace = (id: string, overrides: Record<string, unknown> = {}) => ({
   id,
@@ -21,9 +21,9 @@ const ndjson = (rows: unknown[]) => rows.map((r) => (typeof r === 'string' ? r :
 
 describe('trace ingestion (POST /v1/traces and GraphQL)', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
   let adminKey: string;
+  let bed: Testbed;
   let projectId: string;
   let ingestKey: string;
 
@@ -38,17 +38,13 @@ describe('trace ingestion (POST /v1/traces and GraphQL)', () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    adminKey = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ worker: false });
+    ({ database, api, admin: adminKey } = bed);
     projectId = (await database.db.project.create({ data: { name: 'ingest' } })).id;
     ingestKey = (await createApiKey(database.db, { name: 'ingest', role: 'ingest', projectId })).plain;
   });
   afterAll(async () => {
-    await api?.close();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   it('stores valid lines, rejects bad ones with line number and reason, in one upload', async () => {

@@ -1,27 +1,23 @@
 // Expensive or abusive GraphQL requests are refused before they run; the service stays up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 describe('GraphQL limits', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
   let admin: string;
+  let bed: Testbed;
 
   beforeAll(async () => {
     process.env.FLYWHEEL_RATE_LIMIT_PER_MINUTE = '40';
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ worker: false });
+    ({ database, api, admin } = bed);
   });
   afterAll(async () => {
-    await api?.close();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   it('refuses a query nested too deep', async () => {

@@ -4,12 +4,11 @@
 // ever appears in one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activityLog } from '../../activities/activity-log';
-import { createApiKey } from '../../services/api-keys';
 import { configureLogging, scrubSecrets, serviceLog } from '../../services/logging';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestApi } from '../helpers/api';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestTemporal } from '../helpers/temporal';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 type LogLine = Record<string, unknown> & { msg: string; level: string };
 
@@ -19,10 +18,10 @@ const LABEL = { correctness: 2, relevance: 3, clarity: 4, calibration: 2, length
 
 describe('structured logs', () => {
   const written: string[] = [];
-  let database: TestDatabase;
   let temporal: TestTemporal;
   let api: TestApi;
-  let stopWorker: () => Promise<void>;
+  let gql: Testbed['gql'];
+  let bed: Testbed;
   const secrets: string[] = [CONFIGURED_SECRET, PROVIDER_KEY];
   let admin: string;
   let projectId: string;
@@ -33,27 +32,16 @@ describe('structured logs', () => {
   beforeAll(async () => {
     process.env.FLYWHEEL_ADMIN_KEY = CONFIGURED_SECRET;
     configureLogging({ level: 'debug', destination: { write: (line: string) => void written.push(line) } });
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed();
+    ({ temporal, api, admin, gql } = bed);
     secrets.push(admin);
   });
   afterAll(async () => {
     delete process.env.FLYWHEEL_ADMIN_KEY;
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   it('logs a run end to end with its ids, and never a key', async () => {
-    const gql = async (query: string, variables: Record<string, unknown>, key = admin) => {
-      const result = await api.graphql(query, variables, key);
-      expect(result.errors).toBeUndefined();
-      return result.data!;
-    };
     projectId = (await gql('mutation { createProject(name: "logged") { id } }', {})).createProject.id;
     // A key made through the API is in a response body once; it must not be in a log.
     const created = (await gql('mutation($p: ID!) { createApiKey(name: "reviewer", role: reviewer, projectId: $p) { id key } }', { p: projectId })).createApiKey as { id: string; key: string };

@@ -4,16 +4,16 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 const trace = (id: string, release: string) => ({ id, sessionId: `s-${id}`, timestamp: '2026-10-03T10:00:00Z', input: `question ${id}`, output: `answer ${id}`, release });
 
 describe('release answers: bad input', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
+  let bed: Testbed;
   let keys: { admin: string; ingest: string; viewer: string; reviewer: string; otherIngest: string };
   let project: string;
   let other: string;
@@ -33,13 +33,12 @@ describe('release answers: bad input', () => {
     api.graphql('mutation($p: ID!, $r: String!, $a: [CaseAnswerInput!]!) { supplyReleaseAnswers(projectId: $p, release: $r, answers: $a) { received stored updated unchanged superseded rejected errors { line reason } updatedAnswers { line key } } }', { p: project, r: release, a: answers }, key);
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
+    bed = await openTestbed({ worker: false });
+    ({ database, api } = bed);
     project = (await database.db.project.create({ data: { name: 'answers' } })).id;
     other = (await database.db.project.create({ data: { name: 'someone-else' } })).id;
     keys = {
-      admin: (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain,
+      admin: bed.admin,
       ingest: (await createApiKey(database.db, { name: 'ci', role: 'ingest', projectId: project })).plain,
       viewer: (await createApiKey(database.db, { name: 'viewer', role: 'viewer', projectId: project })).plain,
       reviewer: (await createApiKey(database.db, { name: 'reviewer', role: 'reviewer', projectId: project })).plain,
@@ -60,9 +59,7 @@ describe('release answers: bad input', () => {
     otherCase = (await database.db.evalCase.create({ data: { evalSetId: otherSet.id, caseKey: 'o', contentHash: 'o', input: 'q', sessionContext: [], retrievedContext: [], labels: [], slice: {} } })).id;
   });
   afterAll(async () => {
-    await api?.close();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   it('JSONL: reports bad lines by number, keeps the valid ones, and refuses unknown, foreign and production-answered cases', async () => {

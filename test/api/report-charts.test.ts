@@ -1,17 +1,18 @@
 // The report's SVG routes over real HTTP and Postgres: same keys and roles as the rest of
 // the API, charts of the stored reports, bad parameters refused by name.
 import { DOMParser } from '@xmldom/xmldom';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { HOSTILE_RELEASE, seedReportProject } from '../helpers/report-fixtures';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 describe('report charts over HTTP', () => {
   let database: TestDatabase;
-  let connection: Connection;
   let api: TestApi;
+  let admin: string;
+  let bed: Testbed;
   let projectId: string;
   let runIds: string[];
   let viewer: string;
@@ -19,10 +20,9 @@ describe('report charts over HTTP', () => {
   let ingest: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    // The routes never touch Temporal; the server still wants a client for /healthz.
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    api = await startTestApi(database.db, { client: new Client({ connection }), taskQueue: 'unused' });
+    // The routes never touch Temporal: no worker.
+    bed = await openTestbed({ worker: false });
+    ({ database, api, admin } = bed);
     ({ projectId, runIds } = await seedReportProject(database.db, 'charts'));
     const other = await database.db.project.create({ data: { name: 'other' } });
     viewer = (await createApiKey(database.db, { name: 'viewer', role: 'viewer', projectId })).plain;
@@ -30,9 +30,7 @@ describe('report charts over HTTP', () => {
     ingest = (await createApiKey(database.db, { name: 'ingest', role: 'ingest', projectId })).plain;
   });
   afterAll(async () => {
-    await api?.close();
-    await connection?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   const get = (path: string, key?: string) => fetch(`${api.baseUrl}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
@@ -121,7 +119,6 @@ describe('report charts over HTTP', () => {
 
   it('gives a "No data" chart for a project without reports', async () => {
     const empty = await database.db.project.create({ data: { name: 'empty' } });
-    const admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
     for (const chart of ['correlation', 'agreement', 'correlation-history']) {
       const response = await get(`/reports/${empty.id}/${chart}.svg`, admin);
       expect(response.status).toBe(200);

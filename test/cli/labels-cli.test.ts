@@ -9,10 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../services/api-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.resolve(ROOT, '../shared/data/mt_bench_human_judgments');
@@ -32,9 +31,9 @@ interface CliRun {
 
 describe('flywheel import-labels and agreement (the CLI)', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
   let admin: string;
+  let bed: Testbed;
   let projectId: string;
   let scratch: string;
 
@@ -64,17 +63,13 @@ describe('flywheel import-labels and agreement (the CLI)', () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ worker: false });
+    ({ database, api, admin } = bed);
     projectId = (await database.db.project.create({ data: { name: 'byol-cli' } })).id;
     scratch = await mkdtemp(path.join(os.tmpdir(), 'flywheel-labels-cli-'));
   });
   afterAll(async () => {
-    await api?.close();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 

@@ -4,41 +4,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ID_ATTRIBUTE, PERIOD_ATTRIBUTE } from '../../core/runs/search-attributes';
 import { runDemo } from '../../cli/demo';
-import { createApiKey } from '../../services/api-keys';
 import { scheduleIdFor } from '../../services/schedules';
-import { startSimulatedProvider } from '../../simulator/llm-provider';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { SimulatedProvider } from '../../simulator/llm-provider';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import type { TestTemporal } from '../helpers/temporal';
+import { openTestbed, type SimulatedTestbed } from '../helpers/testbed';
 
 describe('the demo', () => {
   let database: TestDatabase;
   let temporal: TestTemporal;
   let api: TestApi;
-  let sim: Awaited<ReturnType<typeof startSimulatedProvider>>;
-  let stopWorker: () => Promise<void>;
+  let sim: SimulatedProvider;
   let admin: string;
+  let bed: SimulatedTestbed;
   let demoProjectId: string | undefined;
 
   beforeAll(async () => {
-    sim = await startSimulatedProvider({ seed: 'demo-test' });
-    process.env.FLYWHEEL_SIMULATOR_URL = sim.url;
-    delete process.env.OPENAI_API_KEY;
-    delete process.env.ANTHROPIC_API_KEY;
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ simulator: { seed: 'demo-test' } });
+    ({ database, temporal, api, sim, admin } = bed);
   });
   afterAll(async () => {
     // The schedule lives on the shared test server: remove it so it never fires later.
     if (demoProjectId) await temporal.client.schedule.getHandle(scheduleIdFor(demoProjectId)).delete().catch(() => {});
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
-    await sim?.stop();
+    await bed?.close();
   });
 
   it('runs a synthetic month through the whole loop unattended, prints the report and leaves a monthly schedule', async () => {

@@ -6,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { startSimulatedProvider, type SimulatedProvider } from '../../simulator/llm-provider';
+import type { SimulatedProvider } from '../../simulator/llm-provider';
 import { labelingProgressQuery } from '../../workflows';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestTemporal } from '../helpers/temporal';
+import { openTestbed, type SimulatedTestbed, type Testbed } from '../helpers/testbed';
 
 const PERIOD = { periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-11-01T00:00:00Z' };
 const CLEAN = { errorRate: 0, rateLimitRate: 0, timeoutRate: 0, malformedRate: 0, truncatedRate: 0, faultsOnRepair: false, latencyMs: 0 };
@@ -25,40 +26,23 @@ describe('the LLM provider misbehaves during a run', () => {
   let temporal: TestTemporal;
   let api: TestApi;
   let sim: SimulatedProvider;
-  let stopWorker: () => Promise<void>;
-  let admin: string;
+  let gql: Testbed['gql'];
+  let bed: SimulatedTestbed;
   const savedEnv = { ...process.env };
 
   beforeAll(async () => {
-    sim = await startSimulatedProvider({ seed: 'llm-faults', disagreement: 0, hangMs: 4000, retryAfterSeconds: 1 });
-    process.env.FLYWHEEL_SIMULATOR_URL = sim.url;
     // Short client timeout (but long enough for a loaded machine's honest replies) and two
     // SDK retries: faults are met, and survived or given up, quickly.
     process.env.JUDGE_TIMEOUT_MS = '1500';
     process.env.JUDGE_MAX_RETRIES = '2';
-    delete process.env.OPENAI_API_KEY;
-    delete process.env.ANTHROPIC_API_KEY;
     delete process.env.OPENAI_BASE_URL;
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ simulator: { seed: 'llm-faults', disagreement: 0, hangMs: 4000, retryAfterSeconds: 1 } });
+    ({ database, temporal, api, sim, gql } = bed);
   });
   afterAll(async () => {
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
-    await sim?.stop();
+    await bed?.close();
     process.env = savedEnv;
   });
-
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const result = await api.graphql(query, variables, admin);
-    if (result.errors) throw new Error(result.errors.map((e) => e.message).join('; '));
-    return result.data as Record<string, any>;
-  };
 
   /** A run whose reviewers label every sampled trace (fail on thumbs-down, pass otherwise); the simulator knows the same truth. */
   async function labelledRun(name: string, options: { sampleSize: number; beforeRun?: (projectId: string) => Promise<void> }): Promise<{ projectId: string; runId: string; state: RunState }> {

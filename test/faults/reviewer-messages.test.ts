@@ -8,14 +8,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SubmitLabelRequest } from '../../core/labeling/labeling-messages';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { cancelRunSignal, closeLabelingSignal, labelingProgressQuery, labelingQueue, submitLabelUpdate, skipTaskUpdate } from '../../workflows';
-import { WORKFLOWS_PATH, createFlywheelWorker } from '../../worker';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createFlywheelWorker } from '../../worker';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestTemporal } from '../helpers/temporal';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 const PERIOD = { periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-11-01T00:00:00Z' };
 const LABEL = { correctness: 4, relevance: 4, clarity: 4, calibration: 4, length: 4, verdict: 'pass' };
@@ -33,29 +33,21 @@ async function refusalOf(update: Promise<unknown>): Promise<string> {
   throw new Error('the update was accepted');
 }
 
-const workflowBundle = () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
-
 type Outcome = { data?: { submitLabel?: { status: string; duplicate: boolean }; skipTask?: { status: string; duplicate: boolean } } | null; errors?: { message: string; extensions?: { code?: string } }[] };
 
 describe('reviewers\' messages twice, out of order, late, misdirected', () => {
   let database: TestDatabase;
   let temporal: TestTemporal;
   let api: TestApi;
-  let stopWorker: () => Promise<void>;
   let admin: string;
+  let bed: Testbed;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed();
+    ({ database, temporal, api, admin } = bed);
   });
   afterAll(async () => {
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   /** A running queue of `size` tasks (single-label, or every trace double-labelled) and two reviewers. */
@@ -233,7 +225,7 @@ describe('reviewers\' messages twice, out of order, late, misdirected', () => {
     const queue = await temporal.client.workflow.start(labelingQueue, { taskQueue, workflowId: `${run.workflowId}-labeling`, args: [queueInput] });
     const update = queue.executeUpdate(submitLabelUpdate, { args: [{ runId: run.id, taskId: task.id, reviewerId: reviewer.id, label: REQUEST_LABEL }] });
     await new Promise((r) => setTimeout(r, 500));
-    const worker = await createFlywheelWorker({ connection: temporal.workerConnection, namespace: 'default', taskQueue, db: database.db, workflowBundle: await workflowBundle() });
+    const worker = await createFlywheelWorker({ connection: temporal.workerConnection, namespace: 'default', taskQueue, db: database.db, workflowBundle: await temporal.workflowBundle() });
     const running = worker.run();
     try {
       expect(await update).toMatchObject({ status: 'done', duplicate: false });

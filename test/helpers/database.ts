@@ -12,7 +12,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+/** One statement on the server's admin connection (CREATE / DROP DATABASE). */
+export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

@@ -2,7 +2,7 @@
 // that runs the real workflows and activities against the file's own database.
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { temporalLogger } from '../../temporal/logging';
 import { inject } from 'vitest';
 import type { Db } from '../../db/client';
@@ -14,6 +14,8 @@ export interface TestTemporal {
   client: Client;
   taskQueue: string;
   workerConnection: NativeConnection;
+  /** The workflows' bundle, made on first use (files without a worker never need it). */
+  workflowBundle(): Promise<WorkflowBundle>;
   /** Starts a worker for this file's task queue; returns a function that stops it. */
   startWorker(): Promise<{ worker: Worker; stop(): Promise<void> }>;
   close(): Promise<void>;
@@ -33,13 +35,15 @@ export async function connectTestTemporal(db: Db): Promise<TestTemporal> {
   const client = new Client({ connection, namespace: 'default' });
   const workerConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  let bundle: Promise<WorkflowBundle> | undefined;
+  const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }));
   return {
     client,
     taskQueue,
     workerConnection,
+    workflowBundle,
     async startWorker() {
-      const worker = await createFlywheelWorker({ connection: workerConnection, namespace: 'default', taskQueue, db, workflowBundle });
+      const worker = await createFlywheelWorker({ connection: workerConnection, namespace: 'default', taskQueue, db, workflowBundle: await workflowBundle() });
       const running = worker.run();
       return {
         worker,

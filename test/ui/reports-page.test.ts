@@ -1,22 +1,20 @@
 // The report page in a real headless Chromium: a viewer key loads the server-drawn charts
 // (inlined as SVG), picks another run and pair, and hostile release names stay text.
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stat } from 'node:fs/promises';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestApi } from '../helpers/api';
+import { CHROMIUM, launchChromium, saveScreenshot } from '../helpers/chromium';
+import type { TestDatabase } from '../helpers/database';
 import { HOSTILE_RELEASE, seedReportProject } from '../helpers/report-fixtures';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 describe.skipIf(!existsSync(CHROMIUM))(`report page (skipped: no Chromium at ${CHROMIUM}; .ci/run installs Debian's chromium)`, () => {
   let database: TestDatabase;
-  let connection: Connection;
   let api: TestApi;
+  let bed: Testbed;
   let browser: Browser;
   let projectId: string;
   let runIds: string[];
@@ -24,22 +22,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`report page (skipped: no Chromium at ${C
   let admin: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    api = await startTestApi(database.db, { client: new Client({ connection }), taskQueue: 'unused' });
+    bed = await openTestbed({ worker: false });
+    ({ database, api, admin } = bed);
     ({ projectId, runIds } = await seedReportProject(database.db, 'support-bot'));
     viewer = (await createApiKey(database.db, { name: 'viewer', role: 'viewer', projectId })).plain;
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await api?.close();
-    await connection?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   it('shows the charts for a viewer key, switches run and pair, and keeps release names as text', async () => {
@@ -92,9 +83,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`report page (skipped: no Chromium at ${C
     expect(await page.getAttribute('#headline', 'class')).toMatch(/ok/);
     expect(pageErrors).toEqual([]);
 
-    const file = path.join(process.cwd(), 'test-results', 'reports-page.png');
-    await mkdir(path.dirname(file), { recursive: true });
-    await page.screenshot({ path: file, fullPage: true });
+    const file = await saveScreenshot(page, 'reports-page');
     expect((await stat(file)).size).toBeGreaterThan(20_000);
   });
 

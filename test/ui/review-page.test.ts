@@ -1,54 +1,42 @@
 // The reviewers' page in a real headless Chromium: list my tasks, read the trace with its
 // session, label with keyboard shortcuts; it uses only the public GraphQL API.
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { stat } from 'node:fs/promises';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestApi } from '../helpers/api';
+import { CHROMIUM, launchChromium, saveScreenshot } from '../helpers/chromium';
+import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 describe.skipIf(!existsSync(CHROMIUM))(`reviewer web page (skipped: no Chromium at ${CHROMIUM}; .ci/run installs Debian's chromium)`, () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
-  let stopWorker: () => Promise<void>;
+  let bed: Testbed;
   let browser: Browser;
   let reviewerKey: string;
   let runId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    const admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed();
+    ({ database, api } = bed);
     const project = await database.db.project.create({ data: { name: 'ui', samplingPolicy: { sampleSize: 3 }, labelingSettings: { doubleLabelShare: 0, minDoubleLabelled: 0 } } });
     await ingestParsedTraces(database.db, project.id, validateTraceItems(syntheticTraces(60, { prefix: 'ui-' })));
     reviewerKey = (await createApiKey(database.db, { name: 'reviewer', role: 'reviewer', projectId: project.id })).plain;
-    const started = await api.graphql('mutation($p: ID!) { startFlywheelRun(projectId: $p, periodStart: "2026-10-01T00:00:00Z", periodEnd: "2026-11-01T00:00:00Z") { id } }', { p: project.id }, admin);
+    const started = await api.graphql('mutation($p: ID!) { startFlywheelRun(projectId: $p, periodStart: "2026-10-01T00:00:00Z", periodEnd: "2026-11-01T00:00:00Z") { id } }', { p: project.id }, bed.admin);
     runId = started.data!.startFlywheelRun.id;
     for (let i = 0; (await database.db.labelTask.count({ where: { runId } })) < 3; i += 1) {
       if (i > 300) throw new Error('no tasks');
       await new Promise((r) => setTimeout(r, 100));
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   it('lists the tasks, shows the trace and its session, and submits a label from the keyboard', async () => {
@@ -74,9 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`reviewer web page (skipped: no Chromium 
     expect(label).toMatchObject({ correctness: 2, relevance: 4, clarity: 4, calibration: 1, length: 3, verdict: 'fail', failureCategory: 'hallucination', notes: 'made up a refund rule' });
     expect(await page.locator('.task').count()).toBe(2);
 
-    const file = path.join(process.cwd(), 'test-results', 'review-page.png');
-    await mkdir(path.dirname(file), { recursive: true });
-    await page.screenshot({ path: file, fullPage: true });
+    const file = await saveScreenshot(page, 'review-page');
     expect((await stat(file)).size).toBeGreaterThan(10_000);
   });
 });

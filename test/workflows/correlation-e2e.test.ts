@@ -10,12 +10,10 @@ import { simulatedReviewers } from '../../cli/demo';
 import { graphqlClient } from '../../cli/graphql-client';
 import { fetchRun, formatRunReport } from '../../cli/run-report';
 import type { CorrelationReport, PairCorrelation } from '../../core/correlation/correlation-report';
-import { createApiKey } from '../../services/api-keys';
-import { startSimulatedProvider, type SimulatedProvider } from '../../simulator/llm-provider';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { SimulatedProvider } from '../../simulator/llm-provider';
+import type { TestApi } from '../helpers/api';
 import { knownQualityMonth, type KnownQualityRelease } from '../helpers/known-quality';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { openTestbed, type SimulatedTestbed, type Testbed } from '../helpers/testbed';
 
 // Sizes and waits, configurable for a slower machine or a bigger run.
 const TRACES_PER_RELEASE = Number(process.env.CORRELATION_E2E_TRACES_PER_RELEASE ?? 50);
@@ -46,12 +44,11 @@ const rankedBy = (report: CorrelationReport, value: (r: CorrelationReport['relea
   [...report.releases].sort((a, b) => (descending ? value(b)! - value(a)! : value(a)! - value(b)!)).map((r) => r.release);
 
 describe('eval-to-production correlation, end to end on releases of known quality', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
   let sim: SimulatedProvider;
-  let stopWorker: () => Promise<void>;
   let admin: string;
+  let gql: Testbed['gql'];
+  let bed: SimulatedTestbed;
   let projectId: string;
   let reviewerKeys: string[];
   let viewer: string;
@@ -59,29 +56,12 @@ describe('eval-to-production correlation, end to end on releases of known qualit
 
   beforeAll(async () => {
     // A faithful but imperfect judge: it disagrees with the truth on 5% of answers (seeded).
-    sim = await startSimulatedProvider({ seed: 'correlation-e2e', disagreement: 0.05 });
-    process.env.FLYWHEEL_SIMULATOR_URL = sim.url;
-    delete process.env.OPENAI_API_KEY;
-    delete process.env.ANTHROPIC_API_KEY;
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ simulator: { seed: 'correlation-e2e', disagreement: 0.05 } });
+    ({ api, sim, admin, gql } = bed);
   });
   afterAll(async () => {
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
-    await sim?.stop();
+    await bed?.close();
   });
-
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const result = await api.graphql(query, variables, admin);
-    if (result.errors) throw new Error(result.errors.map((e) => e.message).join('; '));
-    return result.data as Record<string, any>;
-  };
 
   async function ingest(month: ReturnType<typeof knownQualityMonth>) {
     const response = await fetch(`${api.baseUrl}/v1/traces?projectId=${projectId}`, {

@@ -6,10 +6,10 @@ import { exportEvalSetVersion } from '../../cli/export';
 import { parseEvalSetJsonl } from '../../core/evalsets/export-formats';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 const PERIOD = { periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-11-01T00:00:00Z' };
 const pass = { correctness: 4, relevance: 5, clarity: 4, calibration: 4, length: 4, verdict: 'pass' };
@@ -17,19 +17,13 @@ const fail = { correctness: 1, relevance: 3, clarity: 4, calibration: 1, length:
 
 describe('versioned eval sets', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
-  let stopWorker: () => Promise<void>;
   let admin: string;
+  let gql: Testbed['gql'];
+  let bed: Testbed;
   let projectId: string;
   let reviewers: { id: string; key: string }[];
   const runs: string[] = [];
-
-  const gql = async (query: string, variables: Record<string, unknown> = {}, key = admin) => {
-    const result = await api.graphql(query, variables, key);
-    if (result.errors) throw new Error(result.errors.map((e) => `${e.extensions?.code}: ${e.message}`).join('; '));
-    return result.data as Record<string, any>;
-  };
 
   async function runAndLabel(decide: (index: number, slot: number, doubled: boolean) => object) {
     const started = await gql('mutation($p: ID!, $s: DateTime, $e: DateTime) { startFlywheelRun(projectId: $p, periodStart: $s, periodEnd: $e) { id } }', { p: projectId, s: PERIOD.periodStart, e: PERIOD.periodEnd });
@@ -59,11 +53,8 @@ describe('versioned eval sets', () => {
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed();
+    ({ database, api, admin, gql } = bed);
     projectId = (await database.db.project.create({ data: { name: 'sets', samplingPolicy: { sampleSize: 6, sliceFloor: 1 }, labelingSettings: { doubleLabelShare: 0, minDoubleLabelled: 2 } } })).id;
     await ingestParsedTraces(database.db, projectId, validateTraceItems(syntheticTraces(300, { prefix: 'es-' })));
     reviewers = await Promise.all([1, 2].map(async (i) => {
@@ -72,10 +63,7 @@ describe('versioned eval sets', () => {
     }));
   });
   afterAll(async () => {
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   it('merges a run into production and regression versions, flagging disagreements with both labels kept', async () => {

@@ -4,47 +4,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { startSimulatedProvider } from '../../simulator/llm-provider';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { SimulatedProvider } from '../../simulator/llm-provider';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { openTestbed, type SimulatedTestbed, type Testbed } from '../helpers/testbed';
 
 const PERIOD = { periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-11-01T00:00:00Z' };
-type Sim = Awaited<ReturnType<typeof startSimulatedProvider>>;
 
 describe('LLM judge, agreement and recalibration', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
-  let sim: Sim;
-  let stopWorker: () => Promise<void>;
+  let sim: SimulatedProvider;
   let admin: string;
+  let gql: Testbed['gql'];
+  let bed: SimulatedTestbed;
 
   beforeAll(async () => {
-    sim = await startSimulatedProvider({ latencyMs: 5, disagreement: 0, seed: 'judge-test' });
-    process.env.FLYWHEEL_SIMULATOR_URL = sim.url;
-    delete process.env.OPENAI_API_KEY;
-    delete process.env.ANTHROPIC_API_KEY;
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ simulator: { latencyMs: 5, disagreement: 0, seed: 'judge-test' } });
+    ({ database, api, sim, admin, gql } = bed);
   });
   afterAll(async () => {
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
-    await sim?.stop();
+    await bed?.close();
   });
-
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const result = await api.graphql(query, variables, admin);
-    if (result.errors) throw new Error(result.errors.map((e) => e.message).join('; '));
-    return result.data as Record<string, any>;
-  };
 
   /** Reviewers fail answers to thumbs-down traces (hallucination) and pass the rest; the simulator's oracle knows the same truth. */
   async function labelledRun(name: string, sampleSize: number) {

@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { createApiKey } from '../../services/api-keys';
 import { ingestParsedTraces, validateTraceItems } from '../../services/ingestion/ingest-traces';
-import { startSimulatedProvider, type OracleEntry } from '../../simulator/llm-provider';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import type { OracleEntry, SimulatedProvider } from '../../simulator/llm-provider';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
 import { syntheticTraces } from '../helpers/synthetic';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { openTestbed, type SimulatedTestbed, type Testbed } from '../helpers/testbed';
 
 const PERIOD = { periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-11-01T00:00:00Z' };
 const GOOD = { correctness: 5, relevance: 5, clarity: 5, calibration: 5, length: 5 };
@@ -24,21 +24,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('release evaluation and shadow evaluation', () => {
   let database: TestDatabase;
-  let temporal: TestTemporal;
   let api: TestApi;
-  let sim: Awaited<ReturnType<typeof startSimulatedProvider>>;
-  let stopWorker: () => Promise<void>;
+  let sim: SimulatedProvider;
   let admin: string;
+  let gql: Testbed['gql'];
+  let bed: SimulatedTestbed;
   let projectId: string;
   let runId: string;
   let productionCases: { id: string; sourceTraceId: string | null }[];
   let regressionCases: { id: string; sourceTraceId: string | null }[];
 
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const result = await api.graphql(query, variables, admin);
-    if (result.errors) throw new Error(result.errors.map((e) => e.message).join('; '));
-    return result.data as Record<string, any>;
-  };
   const postJsonl = async (path: string, release: string, lines: unknown[]) => {
     const response = await fetch(`${api.baseUrl}${path}?projectId=${projectId}&release=${encodeURIComponent(release)}`, {
       method: 'POST',
@@ -80,15 +75,8 @@ describe('release evaluation and shadow evaluation', () => {
   }
 
   beforeAll(async () => {
-    sim = await startSimulatedProvider({ latencyMs: 2, disagreement: 0, seed: 'release-eval-test' });
-    process.env.FLYWHEEL_SIMULATOR_URL = sim.url;
-    delete process.env.OPENAI_API_KEY;
-    delete process.env.ANTHROPIC_API_KEY;
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed({ simulator: { latencyMs: 2, disagreement: 0, seed: 'release-eval-test' } });
+    ({ database, api, sim, admin, gql } = bed);
 
     // A labelled run: reviewers fail answers to thumbs-down or rephrased traces (they become
     // the regression set) and pass the rest; the simulator's oracle knows the same truth.
@@ -130,11 +118,7 @@ describe('release evaluation and shadow evaluation', () => {
     regressionCases = await latestCases('regression');
   });
   afterAll(async () => {
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
-    await sim?.stop();
+    await bed?.close();
   });
 
   it("carries the regression set's offline scores in the run's correlation report, apart from production", async () => {

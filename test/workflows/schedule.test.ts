@@ -2,32 +2,27 @@
 // a triggered firing records a run for the previous month, findable by search attributes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../services/api-keys';
-import { startTestApi, type TestApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import type { TestApi } from '../helpers/api';
+import type { TestDatabase } from '../helpers/database';
+import type { TestTemporal } from '../helpers/temporal';
+import { openTestbed, type Testbed } from '../helpers/testbed';
 
 describe('monthly schedule', () => {
   let database: TestDatabase;
   let temporal: TestTemporal;
   let api: TestApi;
-  let stopWorker: () => Promise<void>;
   let admin: string;
+  let bed: Testbed;
   let projectId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal(database.db);
-    stopWorker = (await temporal.startWorker()).stop;
-    api = await startTestApi(database.db, { client: temporal.client, taskQueue: temporal.taskQueue });
-    admin = (await createApiKey(database.db, { name: 'admin', role: 'admin', projectId: null })).plain;
+    bed = await openTestbed();
+    ({ database, temporal, api, admin } = bed);
     projectId = (await database.db.project.create({ data: { name: 'scheduled' } })).id;
   });
   afterAll(async () => {
     await temporal?.client.schedule.getHandle(`flywheel-schedule-${projectId}`).delete().catch(() => {});
-    await api?.close();
-    await stopWorker?.();
-    await temporal?.close();
-    await database?.drop();
+    await bed?.close();
   });
 
   const FIELDS = 'scheduleId paused note timezone calendar nextRuns recentRuns { workflowId scheduledAt }';

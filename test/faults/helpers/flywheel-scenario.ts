@@ -2,7 +2,6 @@
 // flywheel on an exact copy of it (same ids, same run id, same seeds), so an undisturbed run
 // and a disturbed one must end with the same rows, compared by fingerprint().
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { createDb, type Db } from '../../../db/client';
 import { withDatabase } from '../../../db/database-url';
@@ -13,6 +12,7 @@ import { ingestParsedTraces, validateTraceItems } from '../../../services/ingest
 import { ensureActiveJudge } from '../../../services/judge/judge-versions';
 import { flywheelRun, labelingProgressQuery } from '../../../workflows';
 import { startTestApi, type GraphqlResult, type TestApi } from '../../helpers/api';
+import { adminQuery } from '../../helpers/database';
 import { syntheticTraces } from '../../helpers/synthetic';
 import { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './worker-process';
 
@@ -33,16 +33,6 @@ interface SeededMonth {
   adminKey: string;
   reviewers: { id: string; key: string }[];
   truthByExternalId: Map<string, Truth>;
-}
-
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Reviewers fail answers to thumbs-down or rephrased turns (a hallucination) and pass the rest. */

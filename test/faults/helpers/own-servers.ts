@@ -2,27 +2,15 @@
 // OS, so that restarting them disturbs no other test file. Each restarts on the same port
 // and state (SQLite file, data directory), as after a crash or a deploy.
 import { chmod, mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { withDatabase } from '../../../db/database-url';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../../db/embedded-postgres';
-import { findTemporalBinary, startTemporalDevServer, type RunningTemporal } from '../../../temporal/dev-server';
+import { findTemporalBinary, freePort, startTemporalDevServer, type RunningTemporal } from '../../../temporal/dev-server';
 
 export interface RestartableServer {
   /** Stops the server, waits `outageMs`, starts it again on the same port and state. */
   restart(outageMs: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
